@@ -1,0 +1,125 @@
+package org.qmp4j.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.util.Set;
+import java.util.TreeSet;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
+
+class MainTest {
+
+  /** The commands of the contract in DESIGN.md, plus picocli's {@code help}. */
+  private static final Set<String> COMMANDS =
+      Set.of(
+          "serve", "shell", "exec", "events", "ga", "vm-info", "bench", "job", "migrate", "help");
+
+  /** What one run printed and returned. */
+  private record Run(int status, String out, String err) {}
+
+  private static Run run(String... args) {
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    int status = Main.run(new PrintWriter(out), new PrintWriter(err), args);
+    return new Run(status, out.toString(), err.toString());
+  }
+
+  @Test
+  void commandsAreThoseOfTheContract() {
+    Set<String> names =
+        new TreeSet<>(
+            Main.commandLine(
+                    new PrintWriter(new StringWriter()), new PrintWriter(new StringWriter()))
+                .getSubcommands()
+                .keySet());
+    assertEquals(new TreeSet<>(COMMANDS), names);
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"--help", "-h"})
+  void helpListsEveryCommandAndExamplesOnStdout(String option) {
+    Run run = run(option);
+    assertEquals(0, run.status());
+    assertEquals("", run.err());
+    assertTrue(run.out().startsWith("The QEMU Machine Protocol (QMP) from the command line."));
+    assertTrue(run.out().contains("Usage: qmp4j [-hV] COMMAND"), run.out());
+    for (String command : COMMANDS) {
+      assertTrue(
+          run.out().contains("\n  " + command + " "), command + " missing in:\n" + run.out());
+    }
+    assertTrue(run.out().contains("\nExamples:\n  qmp4j shell\n"), run.out());
+    assertTrue(run.out().contains("\nExit status:\n"), run.out());
+  }
+
+  @Test
+  void versionIsTheMavenProjectVersion() {
+    String expected = System.getProperty("qmp4j.test.projectVersion");
+    assertNotNull(expected, "surefire passes qmp4j.test.projectVersion");
+    Run run = run("--version");
+    assertEquals(0, run.status());
+    assertEquals("", run.err());
+    assertEquals("qmp4j " + expected, run.out().lines().findFirst().orElseThrow());
+    assertEquals(expected, Main.version());
+    assertTrue(run.out().lines().skip(1).findFirst().orElseThrow().startsWith("Java 17"));
+  }
+
+  @ParameterizedTest
+  @CsvSource({
+    "serve, --qmp unix:/tmp/x.sock -S",
+    "shell, ''",
+    "shell, /tmp/qmp.sock",
+    "exec, /tmp/qmp.sock query-status",
+    "exec, ''",
+    "events, /tmp/qmp.sock --name SHUTDOWN --count 1",
+    "ga, /tmp/qga.sock guest-ping",
+    "vm-info, /tmp/qmp.sock",
+    "bench, /tmp/qmp.sock --count 10 --concurrency 2",
+    "job, /tmp/qmp.sock cancel job0",
+    "migrate, /tmp/qmp.sock tcp:localhost:4444",
+    "migrate, --no-such-option",
+  })
+  void plannedCommandsSayTheyAreNotThereYet(String command, String args) {
+    String[] argv = (command + " " + args).trim().split(" ");
+    Run run = run(argv);
+    assertEquals(Main.EXIT_USAGE, run.status());
+    assertEquals("", run.out());
+    assertEquals(
+        "qmp4j " + command + ": not implemented yet in this version (see README)\n", run.err());
+  }
+
+  @ParameterizedTest
+  @ValueSource(
+      strings = {"serve", "shell", "exec", "events", "ga", "vm-info", "bench", "job", "migrate"})
+  void everyCommandHasHelpWithExamples(String command) {
+    Run run = run(command, "--help");
+    assertEquals(0, run.status());
+    assertEquals("", run.err());
+    assertTrue(run.out().contains("Usage: qmp4j " + command + " [-h"), run.out());
+    assertTrue(run.out().contains("\nExamples:\n  qmp4j " + command), run.out());
+    assertEquals(run.out(), run("help", command).out());
+  }
+
+  @Test
+  void noCommandIsAUsageError() {
+    Run run = run();
+    assertEquals(Main.EXIT_USAGE, run.status());
+    assertEquals("", run.out());
+    assertTrue(run.err().startsWith("qmp4j: missing COMMAND\n"), run.err());
+    assertTrue(run.err().contains("Usage: qmp4j [-hV] COMMAND"), run.err());
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"frobnicate", "--frobnicate"})
+  void unknownCommandOrOptionIsAUsageError(String arg) {
+    Run run = run(arg);
+    assertEquals(Main.EXIT_USAGE, run.status());
+    assertEquals("", run.out());
+    assertTrue(run.err().contains(arg), run.err());
+  }
+}
