@@ -1,0 +1,132 @@
+package org.qmp4j.transport.internal;
+
+import java.io.FileDescriptor;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import org.qmp4j.transport.QmpAddress;
+import org.qmp4j.transport.QmpConnection;
+
+/** A connection over a socket channel that cannot pass descriptors (JDK unix, TCP). */
+public class SocketConnection implements QmpConnection {
+  protected final SocketChannel channel;
+  private final QmpAddress address;
+
+  /**
+   * @param address the address to report, or {@code null} to derive it from the channel
+   */
+  public SocketConnection(SocketChannel channel, QmpAddress address) {
+    this.channel = Objects.requireNonNull(channel, "channel");
+    this.address = address != null ? address : derive(channel);
+  }
+
+  private static QmpAddress derive(SocketChannel channel) {
+    try {
+      SocketAddress remote = channel.getRemoteAddress();
+      if (remote instanceof InetSocketAddress) {
+        InetSocketAddress inet = (InetSocketAddress) remote;
+        return new QmpAddress.Tcp(inet.getHostString(), inet.getPort());
+      }
+      for (SocketAddress a : new SocketAddress[] {remote, channel.getLocalAddress()}) {
+        if (a instanceof UnixDomainSocketAddress) {
+          String path = ((UnixDomainSocketAddress) a).getPath().toString();
+          if (!path.isEmpty()) {
+            return QmpAddress.unix(path);
+          }
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      // unnamed or closed: no address
+    }
+    return null;
+  }
+
+  @Override
+  public Optional<QmpAddress> address() {
+    return Optional.ofNullable(address);
+  }
+
+  @Override
+  public int read(ByteBuffer dst) throws IOException {
+    return channel.read(dst);
+  }
+
+  @Override
+  public int write(ByteBuffer src) throws IOException {
+    return channel.write(src);
+  }
+
+  @Override
+  public int write(ByteBuffer src, FileDescriptor... fds) throws IOException {
+    if (fds == null || fds.length == 0) {
+      return write(src);
+    }
+    throw new UnsupportedOperationException(cannotPassReason());
+  }
+
+  @Override
+  public int write(ByteBuffer src, int[] fds) throws IOException {
+    if (fds == null || fds.length == 0) {
+      return write(src);
+    }
+    throw new UnsupportedOperationException(cannotPassReason());
+  }
+
+  private String cannotPassReason() {
+    String what = address != null ? address.toString() : "an adopted channel";
+    if (address instanceof QmpAddress.Tcp) {
+      return "cannot pass file descriptors over "
+          + what
+          + ": descriptor passing needs a unix socket";
+    }
+    return "cannot pass file descriptors over "
+        + what
+        + ": this connection uses the JDK's unix channels, which lack SCM_RIGHTS; connect with"
+        + " TransportOptions.newBuilder().descriptorPassing(true)";
+  }
+
+  @Override
+  public boolean canPassDescriptors() {
+    return false;
+  }
+
+  @Override
+  public List<FileDescriptor> receivedDescriptors() {
+    return List.of();
+  }
+
+  @Override
+  public void shutdownOutput() throws IOException {
+    channel.shutdownOutput();
+  }
+
+  @Override
+  public Optional<SocketChannel> socketChannel() {
+    return Optional.of(channel);
+  }
+
+  @Override
+  public boolean isOpen() {
+    return channel.isOpen();
+  }
+
+  @Override
+  public void close() throws IOException {
+    channel.close();
+  }
+
+  @Override
+  public String toString() {
+    return getClass().getSimpleName()
+        + "["
+        + (address != null ? address : "unnamed")
+        + (channel.isOpen() ? "" : ", closed")
+        + "]";
+  }
+}
