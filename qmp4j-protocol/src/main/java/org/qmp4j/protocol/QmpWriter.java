@@ -1,0 +1,620 @@
+package org.qmp4j.protocol;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeType;
+import com.fasterxml.jackson.databind.node.POJONode;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.math.BigDecimal;
+import java.math.BigInteger;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.Iterator;
+import java.util.Map;
+import java.util.Objects;
+import org.qmp4j.protocol.internal.DoubleFormat;
+
+/**
+ * Writes JSON values the way QEMU 7.2 writes them on a monitor or guest agent channel.
+ *
+ * <ul>
+ *   <li>{@link Style#COMPACT}: {@code ", "} between members and elements, {@code ": "} after keys,
+ *       {@code {}} and {@code []} for empty containers, e.g. {@code {"return": {}, "id": 7}}.
+ *   <li>{@link Style#PRETTY} (QEMU's {@code -mon ...,pretty=on}): a line break and four spaces per
+ *       depth before every member, element and closing bracket, empty containers included ({@code
+ *       {} becomes <code>{</code>, line break, indent, <code>}</code>}).
+ *   <li>{@link Dialect#QMP}: CRLF after each message and for every line break inside a pretty
+ *       message; {@link Dialect#GUEST_AGENT}: LF only, as {@code qemu-ga} answers.
+ *   <li>Output is ASCII: {@code "} and {@code \} are escaped, {@code \b \f \n \r \t} use short
+ *       escapes, every other code point below 0x20 or from 0x7F up is {@code \}{@code uXXXX} with
+ *       upper-case hex, above U+FFFF as a surrogate pair. {@code /} is not escaped. A code point
+ *       QEMU's writer treats as invalid (an unpaired surrogate, or one of Unicode's 66
+ *       noncharacters such as U+FFFE) is written as {@code \}{@code uFFFD}, as QEMU does.
+ *   <li>Numbers: integers that fit int64 or uint64 print as integers. Every other number is
+ *       converted to a double (as QEMU's parser does) and printed as C's {@code printf("%.17g")}
+ *       prints it: {@code 0.1} as {@code 0.10000000000000001}, {@code 1.0} as {@code 1}, {@code
+ *       -0.0} as {@code -0}, infinities as {@code inf}/{@code -inf} and NaN as {@code nan} (or
+ *       {@code -nan} when its sign bit is set, as glibc does). The last three are not valid JSON;
+ *       QEMU emits them all the same.
+ * </ul>
+ *
+ * <p>Members are written in the order the {@link JsonNode} iterates them ({@link
+ * MemberOrder#INSERTION}, the default), or in the order QEMU's QDict hash table yields them ({@link
+ * MemberOrder#QEMU}) for byte-identical output.
+ *
+ * <p>Instances are immutable and thread-safe. The value must not be modified while it is written,
+ * must contain no {@code MissingNode}, and its nesting is limited by the thread's stack.
+ */
+public final class QmpWriter {
+
+  /** Layout of the output. */
+  public enum Style {
+    /** One line: {@code {"return": {}, "id": 7}}. */
+    COMPACT,
+    /** QEMU's {@code pretty=on} layout: four-space indentation, one member per line. */
+    PRETTY
+  }
+
+  /** Line-break convention of the channel. */
+  public enum Dialect {
+    /** A QMP monitor: every line break, inside a message and after it, is CRLF. */
+    QMP,
+    /** The guest agent: every line break is a bare LF. */
+    GUEST_AGENT
+  }
+
+  /** Order in which an object's members are written. */
+  public enum MemberOrder {
+    /**
+     * The order of the {@link JsonNode}'s own iteration (insertion order for {@code ObjectNode}).
+     */
+    INSERTION,
+    /**
+     * The order of QEMU's QDict: ascending hash bucket, and within one bucket the member inserted
+     * last first. With values built in the order QEMU builds them, the output is byte-identical.
+     */
+    QEMU
+  }
+
+  private static final QmpWriter COMPACT_QMP =
+      new QmpWriter(Style.COMPACT, Dialect.QMP, MemberOrder.INSERTION);
+  private static final QmpWriter PRETTY_QMP =
+      new QmpWriter(Style.PRETTY, Dialect.QMP, MemberOrder.INSERTION);
+  private static final QmpWriter COMPACT_GA =
+      new QmpWriter(Style.COMPACT, Dialect.GUEST_AGENT, MemberOrder.INSERTION);
+
+  /** Buffers kept per thread for the array- and stream-returning methods, up to this size. */
+  private static final int KEPT_BUFFER_LIMIT = 64 * 1024;
+
+  private static final ThreadLocal<Buffer> SCRATCH = ThreadLocal.withInitial(Buffer::new);
+
+  private static final byte[] HEX = "0123456789ABCDEF".getBytes(StandardCharsets.US_ASCII);
+
+  private final Style style;
+  private final Dialect dialect;
+  private final MemberOrder memberOrder;
+  private final boolean pretty;
+  private final boolean crlf;
+
+  private QmpWriter(Style style, Dialect dialect, MemberOrder memberOrder) {
+    this.style = Objects.requireNonNull(style, "style");
+    this.dialect = Objects.requireNonNull(dialect, "dialect");
+    this.memberOrder = Objects.requireNonNull(memberOrder, "memberOrder");
+    this.pretty = style == Style.PRETTY;
+    this.crlf = dialect == Dialect.QMP;
+  }
+
+  /** Compact QMP output, as a QEMU monitor without {@code pretty=on} writes it. */
+  public static QmpWriter compact() {
+    return COMPACT_QMP;
+  }
+
+  /** Pretty QMP output, as a QEMU monitor with {@code pretty=on} writes it. */
+  public static QmpWriter pretty() {
+    return PRETTY_QMP;
+  }
+
+  /** Compact output ending in a bare LF, as {@code qemu-ga} writes it. */
+  public static QmpWriter guestAgent() {
+    return COMPACT_GA;
+  }
+
+  /** A writer with this style and dialect, writing members in insertion order. */
+  public static QmpWriter of(Style style, Dialect dialect) {
+    return new QmpWriter(style, dialect, MemberOrder.INSERTION);
+  }
+
+  /** This writer with another member order. */
+  public QmpWriter withMemberOrder(MemberOrder order) {
+    return order == memberOrder ? this : new QmpWriter(style, dialect, order);
+  }
+
+  public Style style() {
+    return style;
+  }
+
+  public Dialect dialect() {
+    return dialect;
+  }
+
+  public MemberOrder memberOrder() {
+    return memberOrder;
+  }
+
+  /** The bytes of {@code message} followed by the dialect's message terminator. */
+  public byte[] writeMessage(JsonNode message) {
+    Buffer buffer = scratch();
+    try {
+      writeMessage(message, buffer);
+      return buffer.toByteArray();
+    } finally {
+      release(buffer);
+    }
+  }
+
+  /** Writes {@code message} and the dialect's terminator to {@code out} in one {@code write}. */
+  public void writeMessage(JsonNode message, OutputStream out) throws IOException {
+    Buffer buffer = scratch();
+    try {
+      writeMessage(message, buffer);
+      buffer.writeTo(out);
+    } finally {
+      release(buffer);
+    }
+  }
+
+  /**
+   * Appends {@code message} and the dialect's terminator to {@code buffer}. The fastest way: a
+   * caller that keeps one buffer per connection writes without allocating.
+   */
+  public void writeMessage(JsonNode message, Buffer buffer) {
+    Objects.requireNonNull(message, "message");
+    writeValue(message, 0, buffer);
+    newline(buffer);
+  }
+
+  /** Appends {@code value} to {@code buffer}, without a terminator. */
+  public void write(JsonNode value, Buffer buffer) {
+    Objects.requireNonNull(value, "value");
+    writeValue(value, 0, buffer);
+  }
+
+  /**
+   * {@code value} as this writer writes it, without the message terminator (pretty output keeps its
+   * inner line breaks). Meant for ids, logs and tests.
+   */
+  public String toJson(JsonNode value) {
+    Buffer buffer = scratch();
+    try {
+      write(value, buffer);
+      return buffer.toString();
+    } finally {
+      release(buffer);
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "QmpWriter[" + style + ", " + dialect + ", " + memberOrder + "]";
+  }
+
+  private static Buffer scratch() {
+    Buffer buffer = SCRATCH.get();
+    if (buffer.length() != 0) {
+      // Re-entered on this thread (a POJONode's serializer calling back): use a fresh buffer.
+      return new Buffer();
+    }
+    return buffer;
+  }
+
+  private static void release(Buffer buffer) {
+    if (buffer.capacity() > KEPT_BUFFER_LIMIT) {
+      buffer.trim(Buffer.INITIAL_CAPACITY);
+    }
+    buffer.clear();
+  }
+
+  private void newline(Buffer out) {
+    if (crlf) {
+      out.ensure(2);
+      out.bytes[out.length++] = '\r';
+      out.bytes[out.length++] = '\n';
+    } else {
+      out.append((byte) '\n');
+    }
+  }
+
+  private void indent(int depth, Buffer out) {
+    newline(out);
+    int spaces = depth * 4;
+    out.ensure(spaces);
+    Arrays.fill(out.bytes, out.length, out.length + spaces, (byte) ' ');
+    out.length += spaces;
+  }
+
+  /** What QEMU writes before a member or element: nothing, a space, or a pretty line break. */
+  private void separator(boolean first, int depth, Buffer out) {
+    if (!first) {
+      out.append((byte) ',');
+      if (!pretty) {
+        out.append((byte) ' ');
+        return;
+      }
+    }
+    if (pretty) {
+      indent(depth, out);
+    }
+  }
+
+  private void writeValue(JsonNode node, int depth, Buffer out) {
+    JsonNodeType type = node.getNodeType();
+    switch (type) {
+      case OBJECT:
+        writeObject(node, depth, out);
+        break;
+      case ARRAY:
+        out.append((byte) '[');
+        int size = node.size();
+        for (int i = 0; i < size; i++) {
+          separator(i == 0, depth + 1, out);
+          writeValue(node.get(i), depth + 1, out);
+        }
+        if (pretty) {
+          indent(depth, out);
+        }
+        out.append((byte) ']');
+        break;
+      case STRING:
+        writeString(node.textValue(), out);
+        break;
+      case NUMBER:
+        writeNumber(node, out);
+        break;
+      case BOOLEAN:
+        out.appendAscii(node.booleanValue() ? "true" : "false");
+        break;
+      case NULL:
+        out.appendAscii("null");
+        break;
+      case BINARY:
+        // Jackson's own JSON form of binary data is its base64 text.
+        writeString(node.asText(), out);
+        break;
+      case POJO:
+        writeValue(QmpJson.toNode(((POJONode) node).getPojo()), depth, out);
+        break;
+      case MISSING:
+      default:
+        throw new IllegalArgumentException("cannot write a " + type + " node as JSON");
+    }
+  }
+
+  private void writeObject(JsonNode node, int depth, Buffer out) {
+    out.append((byte) '{');
+    int size = node.size();
+    if (memberOrder == MemberOrder.QEMU && size > 1) {
+      @SuppressWarnings("unchecked")
+      Map.Entry<String, JsonNode>[] members = new Map.Entry[size];
+      int n = 0;
+      for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
+        members[n++] = it.next();
+      }
+      QdictOrder.sort(members, n);
+      for (int i = 0; i < n; i++) {
+        writeMember(i == 0, members[i], depth, out);
+      }
+    } else {
+      boolean first = true;
+      for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
+        writeMember(first, it.next(), depth, out);
+        first = false;
+      }
+    }
+    if (pretty) {
+      indent(depth, out);
+    }
+    out.append((byte) '}');
+  }
+
+  private void writeMember(
+      boolean first, Map.Entry<String, JsonNode> member, int depth, Buffer out) {
+    separator(first, depth + 1, out);
+    writeString(member.getKey(), out);
+    out.ensure(2);
+    out.bytes[out.length++] = ':';
+    out.bytes[out.length++] = ' ';
+    writeValue(member.getValue(), depth + 1, out);
+  }
+
+  private static void writeNumber(JsonNode node, Buffer out) {
+    switch (node.numberType()) {
+      case INT:
+      case LONG:
+        out.appendLong(node.longValue());
+        return;
+      case BIG_INTEGER:
+        BigInteger big = node.bigIntegerValue();
+        if (big.signum() >= 0 ? big.bitLength() <= 64 : big.bitLength() <= 63) {
+          out.appendAscii(big.toString());
+        } else {
+          // Outside int64 and uint64 QEMU holds the number as a double.
+          writeDouble(big.doubleValue(), out);
+        }
+        return;
+      case BIG_DECIMAL:
+        BigDecimal decimal = node.decimalValue();
+        // Double.parseDouble rounds correctly, as QEMU's strtod does.
+        writeDouble(Double.parseDouble(decimal.toString()), out);
+        return;
+      case FLOAT:
+      case DOUBLE:
+      default:
+        writeDouble(node.doubleValue(), out);
+    }
+  }
+
+  private static void writeDouble(double value, Buffer out) {
+    StringBuilder sb = new StringBuilder(24);
+    DoubleFormat.append(value, sb);
+    out.appendAscii(sb);
+  }
+
+  private static void writeString(String s, Buffer out) {
+    int n = s.length();
+    out.ensure(n + 2);
+    byte[] b = out.bytes;
+    int pos = out.length;
+    b[pos++] = '"';
+    for (int i = 0; i < n; i++) {
+      char c = s.charAt(i);
+      if (c >= 0x20 && c < 0x7F && c != '"' && c != '\\') {
+        b[pos++] = (byte) c;
+        continue;
+      }
+      // Room for the longest escape (a surrogate pair, 12 bytes) plus every char still to come.
+      out.length = pos;
+      out.ensure(12 + (n - i) + 1);
+      b = out.bytes;
+      switch (c) {
+        case '"':
+          b[pos++] = '\\';
+          b[pos++] = '"';
+          break;
+        case '\\':
+          b[pos++] = '\\';
+          b[pos++] = '\\';
+          break;
+        case '\b':
+          b[pos++] = '\\';
+          b[pos++] = 'b';
+          break;
+        case '\f':
+          b[pos++] = '\\';
+          b[pos++] = 'f';
+          break;
+        case '\n':
+          b[pos++] = '\\';
+          b[pos++] = 'n';
+          break;
+        case '\r':
+          b[pos++] = '\\';
+          b[pos++] = 'r';
+          break;
+        case '\t':
+          b[pos++] = '\\';
+          b[pos++] = 't';
+          break;
+        default:
+          if (Character.isHighSurrogate(c)
+              && i + 1 < n
+              && Character.isLowSurrogate(s.charAt(i + 1))) {
+            int cp = Character.toCodePoint(c, s.charAt(i + 1));
+            i++;
+            if (isNoncharacter(cp)) {
+              pos = unicodeEscape(0xFFFD, b, pos);
+            } else {
+              pos = unicodeEscape(c, b, pos);
+              pos = unicodeEscape(s.charAt(i), b, pos);
+            }
+          } else if (Character.isSurrogate(c) || isNoncharacter(c)) {
+            pos = unicodeEscape(0xFFFD, b, pos);
+          } else {
+            pos = unicodeEscape(c, b, pos);
+          }
+      }
+    }
+    b[pos++] = '"';
+    out.length = pos;
+  }
+
+  /** Unicode's 66 noncharacters, which QEMU's UTF-8 decoder rejects. */
+  private static boolean isNoncharacter(int cp) {
+    return (cp >= 0xFDD0 && cp <= 0xFDEF) || (cp & 0xFFFE) == 0xFFFE;
+  }
+
+  private static int unicodeEscape(int unit, byte[] b, int pos) {
+    b[pos++] = '\\';
+    b[pos++] = 'u';
+    b[pos++] = HEX[(unit >> 12) & 0xF];
+    b[pos++] = HEX[(unit >> 8) & 0xF];
+    b[pos++] = HEX[(unit >> 4) & 0xF];
+    b[pos++] = HEX[unit & 0xF];
+    return pos;
+  }
+
+  /** QEMU's QDict iteration order (see {@code qobject/qdict.c}). */
+  static final class QdictOrder {
+    private static final int BUCKETS = 512;
+
+    private QdictOrder() {}
+
+    /** QEMU's {@code tdb_hash} of the key's (modified) UTF-8 bytes, modulo the bucket count. */
+    static int bucket(String key) {
+      byte[] bytes = modifiedUtf8(key);
+      int value = 0x238F13AF * bytes.length;
+      for (int i = 0; i < bytes.length; i++) {
+        value += (bytes[i] & 0xFF) << (i * 5 % 24);
+      }
+      int hash = 1103515243 * value + 12345;
+      return (int) (Integer.toUnsignedLong(hash) % BUCKETS);
+    }
+
+    static void sort(Map.Entry<String, JsonNode>[] members, int n) {
+      long[] keys = new long[n];
+      for (int i = 0; i < n; i++) {
+        // Ascending bucket, then descending insertion index (QLIST_INSERT_HEAD).
+        keys[i] = ((long) bucket(members[i].getKey()) << 32) | (Integer.MAX_VALUE - i);
+      }
+      Map.Entry<String, JsonNode>[] copy = members.clone();
+      long[] sorted = keys.clone();
+      Arrays.sort(sorted);
+      for (int i = 0; i < n; i++) {
+        int index = Integer.MAX_VALUE - (int) sorted[i];
+        members[i] = copy[index];
+      }
+    }
+
+    private static byte[] modifiedUtf8(String key) {
+      return key.indexOf('\0') < 0
+          ? key.getBytes(StandardCharsets.UTF_8)
+          : encodeWithModifiedNul(key);
+    }
+
+    private static byte[] encodeWithModifiedNul(String key) {
+      byte[] utf8 = key.getBytes(StandardCharsets.UTF_8);
+      byte[] out = new byte[utf8.length * 2];
+      int n = 0;
+      for (byte b : utf8) {
+        if (b == 0) {
+          out[n++] = (byte) 0xC0;
+          out[n++] = (byte) 0x80;
+        } else {
+          out[n++] = b;
+        }
+      }
+      return Arrays.copyOf(out, n);
+    }
+  }
+
+  /**
+   * A growable byte buffer the writer appends to. Not thread-safe. Keep one per connection and
+   * {@link #clear()} it after each write to avoid allocating.
+   */
+  public static final class Buffer {
+    static final int INITIAL_CAPACITY = 256;
+
+    private byte[] bytes;
+    private int length;
+
+    /** An empty buffer with a small initial capacity. */
+    public Buffer() {
+      this(INITIAL_CAPACITY);
+    }
+
+    /** An empty buffer with room for {@code capacity} bytes before it grows. */
+    public Buffer(int capacity) {
+      bytes = new byte[Math.max(16, capacity)];
+    }
+
+    /** How many bytes the buffer holds. */
+    public int length() {
+      return length;
+    }
+
+    /** How many bytes fit before the buffer grows. */
+    public int capacity() {
+      return bytes.length;
+    }
+
+    /** Forgets the contents; keeps the capacity. */
+    public void clear() {
+      length = 0;
+    }
+
+    /**
+     * The backing array; bytes {@code [0, length())} are the contents. Valid until the next append.
+     */
+    public byte[] array() {
+      return bytes;
+    }
+
+    /** A read-only view of the contents, valid until the next append or clear. */
+    public ByteBuffer asByteBuffer() {
+      return ByteBuffer.wrap(bytes, 0, length).asReadOnlyBuffer();
+    }
+
+    /** A copy of the contents. */
+    public byte[] toByteArray() {
+      return Arrays.copyOf(bytes, length);
+    }
+
+    /** Writes the contents to {@code out}. */
+    public void writeTo(OutputStream out) throws IOException {
+      out.write(bytes, 0, length);
+    }
+
+    /** The contents as text (the writer only produces ASCII). */
+    @Override
+    public String toString() {
+      return new String(bytes, 0, length, StandardCharsets.ISO_8859_1);
+    }
+
+    void trim(int capacity) {
+      if (bytes.length > capacity && length <= capacity) {
+        bytes = Arrays.copyOf(bytes, capacity);
+      }
+    }
+
+    void ensure(int more) {
+      int needed = length + more;
+      if (needed < 0) {
+        throw new OutOfMemoryError("JSON output exceeds 2 GiB");
+      }
+      if (needed > bytes.length) {
+        int grown = bytes.length + (bytes.length >> 1);
+        if (grown < 0 || grown > Integer.MAX_VALUE - 16) {
+          grown = Integer.MAX_VALUE - 16;
+        }
+        bytes = Arrays.copyOf(bytes, Math.max(needed, grown));
+      }
+    }
+
+    void append(byte b) {
+      if (length == bytes.length) {
+        ensure(1);
+      }
+      bytes[length++] = b;
+    }
+
+    void appendAscii(CharSequence s) {
+      int n = s.length();
+      ensure(n);
+      for (int i = 0; i < n; i++) {
+        bytes[length++] = (byte) s.charAt(i);
+      }
+    }
+
+    void appendLong(long v) {
+      if (v == Long.MIN_VALUE) {
+        appendAscii("-9223372036854775808");
+        return;
+      }
+      ensure(20);
+      if (v < 0) {
+        bytes[length++] = '-';
+        v = -v;
+      }
+      int digits = 1;
+      for (long t = v; t >= 10; t /= 10) {
+        digits++;
+      }
+      int end = length + digits;
+      for (int p = end - 1; p >= length; p--) {
+        bytes[p] = (byte) ('0' + (v % 10));
+        v /= 10;
+      }
+      length = end;
+    }
+  }
+}
