@@ -47,17 +47,35 @@ public interface QmpReader {
     default void onSync() {}
   }
 
-  /** Feeds the remaining bytes of {@code bytes}; consumes all of them. */
+  /**
+   * Feeds the remaining bytes of {@code bytes}. Consumes all of them, unless a handler callback
+   * calls {@link #pause()}: then the buffer's position is left at the first byte not read.
+   */
   void feed(ByteBuffer bytes, Handler handler);
 
-  /** Feeds {@code len} bytes of {@code bytes} from {@code off}. */
-  default void feed(byte[] bytes, int off, int len, Handler handler) {
-    feed(ByteBuffer.wrap(bytes, off, len), handler);
+  /**
+   * Feeds {@code len} bytes of {@code bytes} from {@code off}; returns how many were consumed
+   * (fewer than {@code len} only if a handler callback called {@link #pause()}).
+   */
+  default int feed(byte[] bytes, int off, int len, Handler handler) {
+    ByteBuffer buffer = ByteBuffer.wrap(bytes, off, len);
+    feed(buffer, handler);
+    return buffer.position() - off;
   }
 
   /** Feeds all of {@code bytes}. */
   default void feed(byte[] bytes, Handler handler) {
     feed(bytes, 0, bytes.length, handler);
+  }
+
+  /**
+   * Called from a {@link Handler} callback: makes the running {@code feed} return right after the
+   * value or error being delivered, leaving the rest of the input unread. A server uses this for
+   * flow control, as QEMU's monitor stops reading when its request queue is full. Readers that do
+   * not support it throw {@link UnsupportedOperationException}.
+   */
+  default void pause() {
+    throw new UnsupportedOperationException("this reader cannot pause");
   }
 
   /** Forgets any partial input, as QEMU does when a client disconnects. */

@@ -207,6 +207,44 @@ class StrictJsonReaderTest {
   }
 
   @Test
+  void pauseStopsRightAfterTheDeliveredMessage() {
+    byte[] input = bytes("{\"a\":1}{\"b\":2}@{} 7 8 ");
+    QmpReader reader = QmpReader.strict();
+    List<Object> seen = new ArrayList<>();
+    QmpReader.Handler pausing =
+        new QmpReader.Handler() {
+          @Override
+          public void onValue(JsonNode value) {
+            seen.add(value);
+            reader.pause();
+          }
+
+          @Override
+          public void onError(QmpProtocolException error) {
+            seen.add(error.getMessage());
+            reader.pause();
+          }
+        };
+    List<Integer> stops = new ArrayList<>();
+    java.nio.ByteBuffer buffer = java.nio.ByteBuffer.wrap(input);
+    while (buffer.hasRemaining()) {
+      reader.feed(buffer, pausing);
+      stops.add(buffer.position());
+    }
+    assertEquals(
+        List.of(
+            ReaderHarness.json("{\"a\":1}"),
+            ReaderHarness.json("{\"b\":2}"),
+            "JSON parse error, stray '@'",
+            ReaderHarness.json("{}"),
+            ReaderHarness.json("7"),
+            ReaderHarness.json("8")),
+        seen);
+    // A number ends on the byte after it, which stays unread.
+    assertEquals(List.of(7, 14, 15, 17, 19, 21, 22), stops);
+  }
+
+  @Test
   void longInvalidKeywordIsTruncatedLikeQemusMessageBuffer() {
     String kw = "x".repeat(5000);
     List<Object> got = read(kw + " ");

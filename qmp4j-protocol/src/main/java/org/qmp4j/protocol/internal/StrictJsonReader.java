@@ -126,6 +126,7 @@ public final class StrictJsonReader implements QmpReader {
   private String parseError;
 
   private Handler handler;
+  private boolean paused;
   private byte[] scratch;
 
   public StrictJsonReader() {}
@@ -135,32 +136,44 @@ public final class StrictJsonReader implements QmpReader {
     this.handler = handler;
     try {
       if (bytes.hasArray()) {
-        int off = bytes.arrayOffset() + bytes.position();
-        lex(bytes.array(), off, off + bytes.remaining());
-        bytes.position(bytes.limit());
+        int base = bytes.arrayOffset();
+        int stop = lex(bytes.array(), base + bytes.position(), base + bytes.limit());
+        bytes.position(stop - base);
       } else {
         if (scratch == null) {
           scratch = new byte[8192];
         }
         while (bytes.hasRemaining()) {
+          int start = bytes.position();
           int n = Math.min(scratch.length, bytes.remaining());
           bytes.get(scratch, 0, n);
-          lex(scratch, 0, n);
+          int stop = lex(scratch, 0, n);
+          if (stop < n) {
+            bytes.position(start + stop);
+            return;
+          }
         }
       }
     } finally {
       this.handler = null;
+      this.paused = false;
     }
   }
 
   @Override
-  public void feed(byte[] bytes, int off, int len, Handler handler) {
+  public int feed(byte[] bytes, int off, int len, Handler handler) {
     this.handler = handler;
     try {
-      lex(bytes, off, off + len);
+      return lex(bytes, off, off + len) - off;
     } finally {
       this.handler = null;
+      this.paused = false;
     }
+  }
+
+  @Override
+  public void pause() {
+    paused = true;
   }
 
   @Override
@@ -173,8 +186,13 @@ public final class StrictJsonReader implements QmpReader {
   // ---------------------------------------------------------------------------------------------
   // Lexer
 
-  private void lex(byte[] b, int i, int end) {
+  /** Reads {@code b[i, end)}; returns the index of the first byte not consumed. */
+  private int lex(byte[] b, int i, int end) {
     while (i < end) {
+      if (paused) {
+        paused = false;
+        return i;
+      }
       int c = b[i] & 0xFF;
       switch (state) {
         case START:
@@ -352,6 +370,8 @@ public final class StrictJsonReader implements QmpReader {
           throw new IllegalStateException("lexer state " + state);
       }
     }
+    paused = false;
+    return i;
   }
 
   /** Scans string content in bulk; returns the index of the first byte not consumed. */
