@@ -87,6 +87,11 @@ public final class LiberalJsonReader implements QmpReader {
     return maxMessageSize;
   }
 
+  /** How many bytes the reader holds on to for a value split across chunks (for tests). */
+  public int bufferCapacity() {
+    return buffer.length;
+  }
+
   @Override
   public void feed(ByteBuffer bytes, Handler handler) {
     if (bytes.hasArray()) {
