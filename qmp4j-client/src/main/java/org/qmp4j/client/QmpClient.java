@@ -1,0 +1,526 @@
+package org.qmp4j.client;
+
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.FileDescriptor;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.function.Consumer;
+import org.qmp4j.client.internal.ClientConfig;
+import org.qmp4j.client.internal.DefaultQmpClient;
+import org.qmp4j.client.internal.Futures;
+import org.qmp4j.protocol.QmpErrorException;
+import org.qmp4j.protocol.QmpEvent;
+import org.qmp4j.protocol.QmpGreeting;
+import org.qmp4j.protocol.QmpJson;
+import org.qmp4j.protocol.QmpReader;
+import org.qmp4j.schema.QapiSchema;
+import org.qmp4j.transport.QmpAddress;
+import org.qmp4j.transport.QmpConnection;
+import org.qmp4j.transport.QmpListener;
+import org.qmp4j.transport.TransportOptions;
+import org.qmp4j.transport.Transports;
+
+/**
+ * A QMP client: one connection to a QEMU monitor (or any QMP server), many commands in flight.
+ *
+ * <pre>{@code
+ * try (QmpClient qmp = QmpClient.newBuilder().address("unix:/run/vm1/qmp.sock").connect()) {
+ *   StatusInfo s = qmp.execute("query-status", null, StatusInfo.class);
+ *   qmp.executeAsync("cont").thenRun(() -> System.out.println("running"));
+ *   QmpEvent gone = qmp.executeAndAwaitEvent(
+ *       QmpCommand.of("device_del", Map.of("id", "nic1")),
+ *       EventFilter.deviceDeleted("nic1"), Duration.ofSeconds(10));
+ * }
+ * }</pre>
+ *
+ * <h2>Async first, blocking on top</h2>
+ *
+ * Every {@code *Async} method returns at once with a {@link CompletableFuture}; the other methods
+ * are a thin blocking view that waits for that future and throws its failure unwrapped (never an
+ * {@code ExecutionException}). Both are safe to call from any number of threads at once; commands
+ * are pipelined with generated ids ({@code "qmp4j-N"}) and replies are routed by id.
+ *
+ * <h2>Threads</h2>
+ *
+ * Each connection has one reader thread. It parses what arrives, completes the futures of replies
+ * and offers events to subscription queues; it never runs your code. Stages you add to the returned
+ * futures with non-async methods ({@code thenApply}, {@code whenComplete}...) run on the client's
+ * {@linkplain Builder#executor executor}, as do event callbacks. Writes are serialised and batched:
+ * the calling thread writes its command unless another thread is writing, which then writes it
+ * along with its own. A call may therefore block while the socket's send buffer is full.
+ *
+ * <h2>Errors</h2>
+ *
+ * Unchecked, in two families. The peer answered with an error: a {@link QmpErrorException} of the
+ * subtype matching the error class, carrying class, description, id and command. We could not talk:
+ * a {@link org.qmp4j.protocol.QmpCommunicationException} — {@link QmpConnectionLostException}
+ * (connection lost, closed, or reconnecting), {@link QmpTimeoutException}, {@link
+ * org.qmp4j.protocol.QmpProtocolException} (the peer broke the protocol; the connection is closed),
+ * {@link org.qmp4j.protocol.QmpMessageTooLargeException} (a reply above {@link
+ * Builder#maxMessageSize}; the connection stays usable), {@link
+ * org.qmp4j.protocol.QmpConnectionException} (could not connect).
+ *
+ * <h2>Replies without a matching id</h2>
+ *
+ * The client puts an id on every request it sends, and checks raw requests are well-formed JSON
+ * before sending them, so every reply QEMU sends it carries one of its ids. A reply whose id is
+ * unknown, or which has none (QEMU sends an id-less error for input it cannot parse), is therefore
+ * not the answer to any pending command: it completes nothing, is logged as a warning on logger
+ * {@code org.qmp4j.client}, and is passed to {@link Builder#unmatchedReplyHandler} if set. A reply
+ * to a command that already timed out or was cancelled is discarded (logged at debug level).
+ */
+public interface QmpClient extends AutoCloseable {
+
+  /** Default time to connect, read the greeting and negotiate: 10 s. */
+  Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(10);
+
+  /**
+   * Default time a command may take: 30 s. Override per command with {@link
+   * QmpCommand#withTimeout}.
+   */
+  Duration DEFAULT_COMMAND_TIMEOUT = Duration.ofSeconds(30);
+
+  /** Default largest message accepted from the peer: 10 MiB, as libvirt and qemu.qmp. */
+  int DEFAULT_MAX_MESSAGE_SIZE = QmpReader.DEFAULT_MAX_MESSAGE_SIZE;
+
+  /** A builder with the defaults. */
+  static Builder newBuilder() {
+    return new Builder();
+  }
+
+  /**
+   * Connects to {@code address} ({@code unix:PATH}, {@code tcp:HOST:PORT}, ...) with the defaults.
+   */
+  static QmpClient connect(String address) {
+    return newBuilder().address(address).connect();
+  }
+
+  /**
+   * Connects a client made with {@link Builder#build()}: opens the connection (or accepts one),
+   * reads the greeting, negotiates (enabling OOB if offered, unless told not to), all within the
+   * connect timeout. Subscriptions made before this see every event, including any that arrive
+   * before the greeting or during negotiation.
+   *
+   * @return this client
+   * @throws org.qmp4j.protocol.QmpConnectionException if it could not connect, got no greeting, or
+   *     negotiation failed
+   * @throws IllegalStateException if already connected or closed
+   */
+  QmpClient connect();
+
+  /** Where the client is in its life. */
+  ConnectionState state();
+
+  /** The greeting of the current (or last) connection; empty before the first one. */
+  Optional<QmpGreeting> greeting();
+
+  /** Whether out-of-band execution was negotiated on the current connection. */
+  boolean oobEnabled();
+
+  /** The address connected to (or listened on); empty for an adopted channel. */
+  Optional<QmpAddress> address();
+
+  // ---------------------------------------------------------------- async
+
+  /**
+   * Sends {@code command} and returns its {@code return} value. Never blocks for the reply.
+   *
+   * <p>The future fails with the {@link QmpErrorException} subtype for an error reply, with {@link
+   * QmpTimeoutException} when the command's timeout passes, with {@link QmpConnectionLostException}
+   * if the connection goes away first, and with {@link IllegalStateException} for OOB on a
+   * connection without it or {@link UnsupportedOperationException} for descriptors on a connection
+   * that cannot pass them. Cancelling the future does not recall a command already sent; its reply
+   * is discarded.
+   */
+  CompletableFuture<JsonNode> executeAsync(QmpCommand command);
+
+  /**
+   * As {@link #executeAsync(QmpCommand)}, binding the return value to {@code type} with Jackson.
+   */
+  <T> CompletableFuture<T> executeAsync(QmpCommand command, Class<T> type);
+
+  /** As {@link #executeAsync(QmpCommand)}, binding the return value to a generic type. */
+  <T> CompletableFuture<T> executeAsync(QmpCommand command, TypeReference<T> type);
+
+  /** Executes a command without arguments. */
+  default CompletableFuture<JsonNode> executeAsync(String command) {
+    return executeAsync(QmpCommand.of(command));
+  }
+
+  /** Executes a command; {@code arguments} as for {@link QmpCommand#of(String, Object)}. */
+  default CompletableFuture<JsonNode> executeAsync(String command, Object arguments) {
+    return executeAsync(QmpCommand.of(command, arguments));
+  }
+
+  /** Executes a command and binds its return value to {@code type}. */
+  default <T> CompletableFuture<T> executeAsync(String command, Object arguments, Class<T> type) {
+    return executeAsync(QmpCommand.of(command, arguments), type);
+  }
+
+  /** Executes a command out-of-band ({@code exec-oob}). */
+  default CompletableFuture<JsonNode> executeOobAsync(String command, Object arguments) {
+    return executeAsync(QmpCommand.of(command, arguments).withOob(true));
+  }
+
+  /**
+   * Sends a request given as JSON text, e.g. {@code {"execute": "query-status"}}, and returns the
+   * whole reply object, error replies included (they do not fail the future). The request must be
+   * one JSON object with {@code execute} or {@code exec-oob}; its {@code id}, if any, is replaced
+   * on the wire by a client id and put back in the reply.
+   *
+   * @throws IllegalArgumentException (from this method) if the text is not such a request
+   */
+  CompletableFuture<ObjectNode> executeRawAsync(String request);
+
+  /** As {@link #executeRawAsync(String)}, with the request as a JSON object. */
+  CompletableFuture<ObjectNode> executeRawAsync(ObjectNode request);
+
+  /**
+   * Executes {@code command} and waits for the first event passing {@code filter} that arrives
+   * after the command is sent, e.g. {@code device_del} then {@code DEVICE_DELETED} of that device,
+   * or {@code stop} then {@code STOP}. The waiter is registered before the command is written, so
+   * the event cannot slip through, even if the peer sends it before the reply (QEMU does for {@code
+   * stop}).
+   *
+   * <p>Completes with the event once both the event arrived and the command succeeded. Fails with
+   * the command's error, with {@link QmpTimeoutException} if the event does not come within {@code
+   * timeout} (counted from sending), or with {@link QmpConnectionLostException}.
+   */
+  CompletableFuture<QmpEvent> executeAndAwaitEventAsync(
+      QmpCommand command, EventFilter filter, Duration timeout);
+
+  // ---------------------------------------------------------------- blocking
+
+  /** Blocking {@link #executeAsync(QmpCommand)}. */
+  default JsonNode execute(QmpCommand command) {
+    return Futures.await(executeAsync(command));
+  }
+
+  /** Blocking {@link #executeAsync(QmpCommand, Class)}. */
+  default <T> T execute(QmpCommand command, Class<T> type) {
+    return Futures.await(executeAsync(command, type));
+  }
+
+  /** Blocking {@link #executeAsync(QmpCommand, TypeReference)}. */
+  default <T> T execute(QmpCommand command, TypeReference<T> type) {
+    return Futures.await(executeAsync(command, type));
+  }
+
+  /** Blocking {@link #executeAsync(String)}. */
+  default JsonNode execute(String command) {
+    return execute(QmpCommand.of(command));
+  }
+
+  /** Blocking {@link #executeAsync(String, Object)}. */
+  default JsonNode execute(String command, Object arguments) {
+    return execute(QmpCommand.of(command, arguments));
+  }
+
+  /** Blocking {@link #executeAsync(String, Object, Class)}. */
+  default <T> T execute(String command, Object arguments, Class<T> type) {
+    return execute(QmpCommand.of(command, arguments), type);
+  }
+
+  /** Blocking {@link #executeOobAsync(String, Object)}. */
+  default JsonNode executeOob(String command, Object arguments) {
+    return execute(QmpCommand.of(command, arguments).withOob(true));
+  }
+
+  /** Blocking {@link #executeRawAsync(String)}. */
+  default ObjectNode executeRaw(String request) {
+    return Futures.await(executeRawAsync(request));
+  }
+
+  /** Blocking {@link #executeAndAwaitEventAsync}. */
+  default QmpEvent executeAndAwaitEvent(QmpCommand command, EventFilter filter, Duration timeout) {
+    return Futures.await(executeAndAwaitEventAsync(command, filter, timeout));
+  }
+
+  // ---------------------------------------------------------------- descriptors
+
+  /**
+   * {@code getfd}: passes {@code fd} to QEMU, which keeps it under {@code fdname} (for {@code
+   * netdev_add}, {@code migrate} to {@code fd:NAME}, ...). The descriptor rides on the command's
+   * own message.
+   */
+  default void getfd(String fdname, FileDescriptor fd) {
+    execute(
+        QmpCommand.of("getfd", QmpJson.objectNode().put("fdname", Objects.requireNonNull(fdname)))
+            .withFds(fd));
+  }
+
+  /**
+   * {@code add-fd}: passes {@code fd} to QEMU into a descriptor set ({@code /dev/fdset/N} paths).
+   *
+   * @param fdsetId the set to add to, or {@code null} for a new one
+   * @param opaque free text QEMU stores with it, or {@code null}
+   * @return QEMU's answer: the set's id and the descriptor's number in QEMU
+   */
+  default AddFdInfo addFd(FileDescriptor fd, Integer fdsetId, String opaque) {
+    ObjectNode args = QmpJson.objectNode();
+    if (fdsetId != null) {
+      args.put("fdset-id", fdsetId);
+    }
+    if (opaque != null) {
+      args.put("opaque", opaque);
+    }
+    return execute(QmpCommand.of("add-fd", args).withFds(fd), AddFdInfo.class);
+  }
+
+  // ---------------------------------------------------------------- events
+
+  /** Starts configuring an event subscription. */
+  EventSubscription.Builder events();
+
+  /** Calls {@code listener} for every event with one of {@code names} (none: every event). */
+  default EventSubscription subscribe(Consumer<? super QmpEvent> listener, String... names) {
+    return events().names(names).subscribe(listener);
+  }
+
+  // ---------------------------------------------------------------- schema
+
+  /** The peer's schema: {@code query-qmp-schema}, fetched once per connection on first use. */
+  CompletableFuture<QapiSchema> schemaAsync();
+
+  /** Blocking {@link #schemaAsync()}. */
+  default QapiSchema schema() {
+    return Futures.await(schemaAsync());
+  }
+
+  /**
+   * Whether the peer's schema has {@code path}: {@code "blockdev-add"}, {@code
+   * "device_add/arg-type/id"}, {@code "DEVICE_DELETED"}, {@code
+   * "blockdev-add/arg-type/+file/drop-cache"} (libvirt's path syntax, see {@link
+   * QapiSchema#supports(String)}). Fetches the schema on first use.
+   */
+  default boolean supports(String path) {
+    return schema().supports(path);
+  }
+
+  /**
+   * Closes the connection. Pending commands fail at once with {@link QmpConnectionLostException},
+   * subscriptions end, the reader thread and the client's executor stop. Idempotent.
+   */
+  @Override
+  void close();
+
+  /** What {@code add-fd} returns. */
+  record AddFdInfo(
+      @com.fasterxml.jackson.annotation.JsonProperty("fdset-id") int fdsetId, int fd) {}
+
+  /**
+   * Configures a {@link QmpClient}. Exactly one of {@link #address}, {@link #accept} or {@link
+   * #connection} must be given. Not thread-safe.
+   */
+  final class Builder {
+    private QmpAddress address;
+    private QmpListener listener;
+    private QmpConnection connection;
+    private Duration connectTimeout = DEFAULT_CONNECT_TIMEOUT;
+    private Duration commandTimeout = DEFAULT_COMMAND_TIMEOUT;
+    private ReconnectPolicy reconnect = ReconnectPolicy.NEVER;
+    private boolean oob = true;
+    private boolean descriptorPassing;
+    private TransportOptions transportOptions;
+    private int maxMessageSize = DEFAULT_MAX_MESSAGE_SIZE;
+    private Executor executor;
+    private boolean validateArguments;
+    private boolean wireLogging;
+    private Duration heartbeatInterval;
+    private Duration heartbeatTimeout;
+    private Consumer<JsonNode> unmatchedReplyHandler;
+    private String name;
+
+    private Builder() {}
+
+    /**
+     * Connect to this address: {@code unix:PATH}, {@code tcp:HOST:PORT} (see {@link
+     * QmpAddress#parse}).
+     */
+    public Builder address(String address) {
+      return address(QmpAddress.parse(address));
+    }
+
+    /** Connect to this address. */
+    public Builder address(QmpAddress address) {
+      this.address = Objects.requireNonNull(address, "address");
+      return this;
+    }
+
+    /**
+     * Accept mode: wait on {@code listener} for the peer to connect, as QEMU does when started with
+     * {@code -qmp unix:PATH,server=off}. Open the listener (with {@link Transports#listen}) before
+     * starting QEMU; {@link QmpClient#connect()} accepts within the connect timeout, and a
+     * reconnect accepts again. The listener stays yours to close.
+     */
+    public Builder accept(QmpListener listener) {
+      this.listener = Objects.requireNonNull(listener, "listener");
+      return this;
+    }
+
+    /**
+     * Use an already open connection (e.g. {@link Transports#adopt} of a socket pair or an
+     * inherited channel). The client owns it from now on. Such a client cannot reconnect.
+     */
+    public Builder connection(QmpConnection connection) {
+      this.connection = Objects.requireNonNull(connection, "connection");
+      return this;
+    }
+
+    /** Time to connect (or accept), read the greeting and negotiate (default 10 s). */
+    public Builder connectTimeout(Duration timeout) {
+      this.connectTimeout = positive(timeout, "connectTimeout");
+      return this;
+    }
+
+    /**
+     * Default time a command may take, from sending to reply (default 30 s; {@link
+     * QmpCommand#NO_TIMEOUT} for none).
+     */
+    public Builder commandTimeout(Duration timeout) {
+      this.commandTimeout = positive(timeout, "commandTimeout");
+      return this;
+    }
+
+    /** Reconnect after losing the connection (default {@link ReconnectPolicy#NEVER}). */
+    public Builder reconnect(ReconnectPolicy policy) {
+      this.reconnect = Objects.requireNonNull(policy, "policy");
+      return this;
+    }
+
+    /** Enable out-of-band execution when the server offers it (default true). */
+    public Builder oob(boolean enable) {
+      this.oob = enable;
+      return this;
+    }
+
+    /**
+     * Open unix connections with descriptor passing (SCM_RIGHTS, through junixsocket), so that
+     * commands can carry descriptors ({@link QmpCommand#withFds}). Default false: the JDK's own
+     * channels, no descriptors.
+     */
+    public Builder descriptorPassing(boolean enable) {
+      this.descriptorPassing = enable;
+      return this;
+    }
+
+    /** Transport options for connecting; {@link #descriptorPassing} is applied on top. */
+    public Builder transportOptions(TransportOptions options) {
+      this.transportOptions = Objects.requireNonNull(options, "options");
+      return this;
+    }
+
+    /** Largest message accepted from the peer, in bytes (default 10 MiB). */
+    public Builder maxMessageSize(int bytes) {
+      if (bytes <= 0) {
+        throw new IllegalArgumentException("maxMessageSize must be positive: " + bytes);
+      }
+      this.maxMessageSize = bytes;
+      return this;
+    }
+
+    /**
+     * Where dependent stages of returned futures and event callbacks run. Default: a cached pool of
+     * daemon threads owned by the client, started on first use and stopped by {@link #close()}.
+     */
+    public Builder executor(Executor executor) {
+      this.executor = Objects.requireNonNull(executor, "executor");
+      return this;
+    }
+
+    /**
+     * Check each command's arguments against the peer's schema before sending it (fetched on first
+     * use), failing with QEMU's own error text without sending (default false).
+     */
+    public Builder validateArguments(boolean validate) {
+      this.validateArguments = validate;
+      return this;
+    }
+
+    /**
+     * Log every message sent and received, as {@code -->} and {@code <--} lines at DEBUG on the
+     * SLF4J logger {@code org.qmp4j.client.wire} (default false: nothing is logged and nothing is
+     * formatted).
+     */
+    public Builder wireLogging(boolean enable) {
+      this.wireLogging = enable;
+      return this;
+    }
+
+    /**
+     * Detect a hung peer: when nothing has arrived for {@code interval}, send {@code query-version}
+     * and, if no answer comes within {@code timeout}, treat the connection as lost (pending
+     * commands fail, reconnect if configured). Off by default.
+     */
+    public Builder heartbeat(Duration interval, Duration timeout) {
+      this.heartbeatInterval = positive(interval, "interval");
+      this.heartbeatTimeout = positive(timeout, "timeout");
+      return this;
+    }
+
+    /**
+     * Receives replies that answer no pending command (unknown id or none), on the client's
+     * executor. They are logged as warnings either way.
+     */
+    public Builder unmatchedReplyHandler(Consumer<JsonNode> handler) {
+      this.unmatchedReplyHandler = Objects.requireNonNull(handler, "handler");
+      return this;
+    }
+
+    /** A name for this client's threads and log lines (default: the address). */
+    public Builder name(String name) {
+      this.name = Objects.requireNonNull(name, "name");
+      return this;
+    }
+
+    /** A client, not yet connected: subscribe, then {@link QmpClient#connect()}. */
+    public QmpClient build() {
+      int given =
+          (address != null ? 1 : 0) + (listener != null ? 1 : 0) + (connection != null ? 1 : 0);
+      if (given != 1) {
+        throw new IllegalStateException(
+            "give exactly one of address(...), accept(...) or connection(...)");
+      }
+      TransportOptions base =
+          transportOptions != null ? transportOptions : TransportOptions.DEFAULTS;
+      TransportOptions options =
+          descriptorPassing ? base.toBuilder().descriptorPassing(true).build() : base;
+      return new DefaultQmpClient(
+          new ClientConfig(
+              address,
+              listener,
+              connection,
+              connectTimeout,
+              commandTimeout,
+              reconnect,
+              oob,
+              options,
+              maxMessageSize,
+              executor,
+              validateArguments,
+              wireLogging,
+              heartbeatInterval,
+              heartbeatTimeout,
+              unmatchedReplyHandler,
+              name));
+    }
+
+    /** {@code build().connect()}. */
+    public QmpClient connect() {
+      return build().connect();
+    }
+
+    private static Duration positive(Duration d, String what) {
+      Objects.requireNonNull(d, what);
+      if (d.isNegative() || d.isZero()) {
+        throw new IllegalArgumentException(what + " must be positive: " + d);
+      }
+      return d;
+    }
+  }
+}

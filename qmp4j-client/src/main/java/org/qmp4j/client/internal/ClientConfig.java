@@ -1,0 +1,30 @@
+package org.qmp4j.client.internal;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.time.Duration;
+import java.util.concurrent.Executor;
+import java.util.function.Consumer;
+import org.qmp4j.client.ReconnectPolicy;
+import org.qmp4j.transport.QmpAddress;
+import org.qmp4j.transport.QmpConnection;
+import org.qmp4j.transport.QmpListener;
+import org.qmp4j.transport.TransportOptions;
+
+/** A client's configuration, as its builder collected it. */
+public record ClientConfig(
+    QmpAddress address,
+    QmpListener listener,
+    QmpConnection connection,
+    Duration connectTimeout,
+    Duration commandTimeout,
+    ReconnectPolicy reconnect,
+    boolean oob,
+    TransportOptions transportOptions,
+    int maxMessageSize,
+    Executor executor,
+    boolean validateArguments,
+    boolean wireLogging,
+    Duration heartbeatInterval,
+    Duration heartbeatTimeout,
+    Consumer<JsonNode> unmatchedReplyHandler,
+    String name) {}
