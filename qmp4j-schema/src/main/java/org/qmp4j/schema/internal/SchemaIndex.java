@@ -1,0 +1,29 @@
+package org.qmp4j.schema.internal;
+
+import java.util.List;
+import org.qmp4j.schema.SchemaCommand;
+import org.qmp4j.schema.SchemaEvent;
+import org.qmp4j.schema.SchemaType;
+
+/** What the internal readers, writers and visitors need to know of a schema. */
+public interface SchemaIndex {
+
+  /** The type called {@code name} (arrays {@code [T]} included), or {@code null}. */
+  SchemaType type(String name);
+
+  /** The command called {@code name}, or {@code null}. */
+  SchemaCommand command(String name);
+
+  /** The event called {@code name}, or {@code null}. */
+  SchemaEvent event(String name);
+
+  /** Commands and events in declaration order. */
+  List<Record> entities();
+
+  /**
+   * Named types that introspection must list even if no command or event uses them, in the order
+   * they were listed: the types of a schema read from introspection (QEMU lists types whose only
+   * use is compiled out of its build). Empty for a schema built in code.
+   */
+  List<String> listedTypes();
+}
