@@ -199,12 +199,13 @@ public final class ChannelListener implements QmpListener {
       closed = true;
       s = selector;
     }
+    if (socketFile != null) {
+      // Before closing: while the socket is open its inode cannot be reused by a new file.
+      socketFile.removeIfOurs();
+    }
     Connector.closeQuietly(channel);
     if (s != null) {
       Connector.closeQuietly(s);
-    }
-    if (socketFile != null) {
-      socketFile.removeIfOurs();
     }
   }
 

@@ -29,8 +29,11 @@ import org.qmp4j.transport.TransportOptions;
  * umask. So the socket is bound inside a fresh private directory (mode 0700) next to the target,
  * given its permissions there, and renamed into place: at no moment can anyone but the owner reach
  * it with other permissions, and a stale file at the target is replaced in the same atomic step.
- * Where that is not possible (the directory is not writable, or the temporary path would be too
- * long for {@code sun_path}), the socket is bound in place and its mode set right after.
+ * Where that is not possible (the directory is not writable, the temporary path would be too long
+ * for {@code sun_path}, or the socket is junixsocket's, which insists that its bound path keep
+ * naming it), the socket is bound in place and its mode set right after: for those microseconds the
+ * file has the umask's permissions (with the usual umask 022, no other user can connect, because
+ * connecting needs write permission).
  *
  * <p>The file's identity (device and inode) is remembered, so that {@link #removeIfOurs()} never
  * removes a socket file another listener has put at the same path since.
@@ -72,7 +75,9 @@ final class SocketFile {
           junix
               ? JunixSupport.openServerChannel()
               : ServerSocketChannel.open(StandardProtocolFamily.UNIX);
-      Path temp = privateDirectory(path);
+      // junixsocket checks at every accept that its bound path still names the socket it bound
+      // (and closes the listener if not), so it cannot be bound elsewhere and renamed.
+      Path temp = junix ? null : privateDirectory(path);
       if (temp != null) {
         Path tempSocket = temp.resolve("s");
         try {
