@@ -80,6 +80,15 @@ public final class QmpJson {
     return NODES.objectNode();
   }
 
+  /**
+   * A number node for {@code value} of the kind the reader produces for the same digits: an {@code
+   * IntNode} if it fits an int, else a {@code LongNode}. (Jackson's nodes of different kinds are
+   * never {@code equals}, so ids built here compare equal to ids read back.)
+   */
+  public static JsonNode number(long value) {
+    return value == (int) value ? NODES.numberNode((int) value) : NODES.numberNode(value);
+  }
+
   /** A new empty array node. */
   public static ArrayNode arrayNode() {
     return NODES.arrayNode();

@@ -37,9 +37,9 @@ public record QmpRequest(String command, ObjectNode arguments, JsonNode id, bool
     return new QmpRequest(command, arguments, id, oob);
   }
 
-  /** This request with a numeric id. */
+  /** This request with a numeric id (see {@link QmpJson#number(long)}). */
   public QmpRequest withId(long id) {
-    return withId(QmpJson.nodeFactory().numberNode(id));
+    return withId(QmpJson.number(id));
   }
 
   /** This request sent in-band ({@code false}) or out-of-band ({@code true}). */
