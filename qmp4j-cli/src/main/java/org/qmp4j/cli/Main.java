@@ -111,8 +111,7 @@ public final class Main implements Callable<Integer> {
     CommandLine.IParameterExceptionHandler usageError = cli.getParameterExceptionHandler();
     cli.setParameterExceptionHandler(
         (ex, rest) -> {
-          // A planned command is not implemented whatever its arguments: say that, not "missing
-          // ADDR".
+          // Whatever the arguments, a planned command says it is not there (not "missing ADDR").
           if (ex.getCommandLine().getCommand() instanceof PlannedCommand planned) {
             return planned.notImplemented(ex.getCommandLine());
           }
