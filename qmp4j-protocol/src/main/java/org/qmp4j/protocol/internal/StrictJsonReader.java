@@ -427,7 +427,7 @@ public final class StrictJsonReader implements QmpReader {
 
   private void append(int c) {
     if (tokLen == tok.length) {
-      tok = Arrays.copyOf(tok, tok.length * 2);
+      tok = Arrays.copyOf(tok, grownCapacity(tokLen + 1));
     }
     tok[tokLen++] = (byte) c;
   }
@@ -435,10 +435,16 @@ public final class StrictJsonReader implements QmpReader {
   private void append(byte[] b, int off, int len) {
     int need = tokLen + len;
     if (need > tok.length) {
-      tok = Arrays.copyOf(tok, Math.max(need, tok.length * 2));
+      tok = Arrays.copyOf(tok, grownCapacity(need));
     }
     System.arraycopy(b, off, tok, tokLen, len);
     tokLen = need;
+  }
+
+  /** Doubles, but never past what the largest token QEMU accepts can need. */
+  private int grownCapacity(int need) {
+    long doubled = Math.max(need, 2L * tok.length);
+    return (int) Math.max(need, Math.min(doubled, MAX_TOKEN_SIZE + 1L));
   }
 
   private void clearToken() {

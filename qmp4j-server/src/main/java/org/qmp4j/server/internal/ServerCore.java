@@ -1,0 +1,648 @@
+package org.qmp4j.server.internal;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.qmp4j.protocol.JsonSyntaxException;
+import org.qmp4j.protocol.QmpErrorException;
+import org.qmp4j.protocol.QmpVersion;
+import org.qmp4j.schema.QapiSchema;
+import org.qmp4j.schema.SchemaCommand;
+import org.qmp4j.server.CommandContext;
+import org.qmp4j.server.MonitorOptions;
+import org.qmp4j.server.QmpServer;
+import org.qmp4j.server.QmpSession;
+
+/** The server's machinery behind {@link QmpServer}: sessions, dispatch, events, listeners. */
+public final class ServerCore {
+  private static final System.Logger LOG = System.getLogger(QmpServer.class.getName());
+  private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
+
+  /** How a registered handler runs. */
+  public enum Mode {
+    /** On the I/O thread; must not block. */
+    INLINE,
+    /** On the worker executor. */
+    WORKER,
+    /** Started on the I/O thread, completes whenever. */
+    ASYNC
+  }
+
+  /** A registered handler. Exactly one of {@code sync} and {@code async} is set. */
+  public record Handler(
+      Mode mode,
+      org.qmp4j.server.CommandHandler sync,
+      org.qmp4j.server.AsyncCommandHandler async) {}
+
+  /** One throttled event stream kind: at most one per {@code intervalNanos} per key. */
+  public record ThrottleRule(long intervalNanos, List<String> keys) {}
+
+  /** Everything the builder collected. */
+  public record Config(
+      QapiSchema schema,
+      QmpVersion version,
+      Map<String, Handler> handlers,
+      Handler fallback,
+      Map<String, ThrottleRule> throttles,
+      ExecutorService executor,
+      boolean ownExecutor,
+      int outputHighWater,
+      int maxOutputBacklog) {}
+
+  private record Command(String name, boolean allowOob, Handler handler) {}
+
+  private final QmpServer facade;
+  private final Config config;
+  private final IoLoop loop = new IoLoop("qmp4j-server-io");
+  private final Map<String, Command> commands = new LinkedHashMap<>();
+  private final Command capabilitiesCommand;
+  private final Map<Long, Session> sessions = new ConcurrentHashMap<>();
+  private final Set<Listener> listeners = ConcurrentHashMap.newKeySet();
+  private final AtomicLong sessionIds = new AtomicLong();
+  private final Map<List<Object>, ThrottleState> throttled = new LinkedHashMap<>();
+  private final ObjectNode versionJson;
+  private volatile boolean closed;
+
+  public ServerCore(QmpServer facade, Config config) {
+    this.facade = facade;
+    this.config = config;
+    this.versionJson = versionJson(config.version());
+    for (SchemaCommand c : config.schema().commands()) {
+      Handler h = config.handlers().get(c.name());
+      if (h == null) {
+        h = builtin(c.name());
+      }
+      if (h == null) {
+        h = config.fallback();
+      }
+      commands.put(c.name(), new Command(c.name(), c.allowOob(), h));
+    }
+    for (String name : config.handlers().keySet()) {
+      if (!commands.containsKey(name)) {
+        loop.close();
+        throw new IllegalArgumentException(
+            "command " + name + " has a handler but is not declared in the schema");
+      }
+    }
+    Command caps = commands.get("qmp_capabilities");
+    if (caps == null) {
+      loop.close();
+      throw new IllegalArgumentException(
+          "the schema must declare qmp_capabilities (see QmpServer.controlSchema())");
+    }
+    capabilitiesCommand = caps;
+  }
+
+  /** query-version's value, members inserted in the order QEMU's output visitor adds them. */
+  private static ObjectNode versionJson(QmpVersion v) {
+    ObjectNode version = NODES.objectNode();
+    ObjectNode qemu = version.putObject("qemu");
+    qemu.put("major", v.major());
+    qemu.put("minor", v.minor());
+    qemu.put("micro", v.micro());
+    version.put("package", v.packageName());
+    return version;
+  }
+
+  IoLoop loop() {
+    return loop;
+  }
+
+  public QapiSchema schema() {
+    return config.schema();
+  }
+
+  int outputHighWater() {
+    return config.outputHighWater();
+  }
+
+  int maxOutputBacklog() {
+    return config.maxOutputBacklog();
+  }
+
+  void log(System.Logger.Level level, String message) {
+    LOG.log(level, message);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Connections
+
+  /** Accepts clients from {@code channel} until closed; returns a handle that stops listening. */
+  public AutoCloseable listen(ServerSocketChannel channel, MonitorOptions options, Path socketFile)
+      throws IOException {
+    checkOpen();
+    channel.configureBlocking(false);
+    Listener listener = new Listener(channel, options, socketFile);
+    listeners.add(listener);
+    CompletableFuture<Void> registered = new CompletableFuture<>();
+    loop.run(
+        () -> {
+          try {
+            channel.register(loop.selector(), SelectionKey.OP_ACCEPT, listener);
+            registered.complete(null);
+          } catch (IOException | RuntimeException e) {
+            registered.completeExceptionally(e);
+          }
+        });
+    await(registered);
+    return listener;
+  }
+
+  /** Starts a session on an already connected channel. */
+  public QmpSession adopt(SocketChannel channel, MonitorOptions options) throws IOException {
+    checkOpen();
+    channel.configureBlocking(false);
+    Session session = newSession(channel, options);
+    CompletableFuture<Void> started = new CompletableFuture<>();
+    loop.run(
+        () -> {
+          try {
+            startSession(session);
+            started.complete(null);
+          } catch (IOException | RuntimeException e) {
+            started.completeExceptionally(e);
+          }
+        });
+    await(started);
+    return session;
+  }
+
+  private Session newSession(SocketChannel channel, MonitorOptions options) {
+    String peer;
+    try {
+      Object remote = channel.getRemoteAddress();
+      Object local = channel.getLocalAddress();
+      peer = remote != null && !remote.toString().isEmpty() ? remote.toString() : "" + local;
+    } catch (IOException e) {
+      peer = "?";
+    }
+    return new Session(this, sessionIds.incrementAndGet(), channel, peer, options);
+  }
+
+  private void startSession(Session session) throws IOException {
+    if (closed) {
+      session.closeNow();
+      return;
+    }
+    SelectionKey key = session.channel().register(loop.selector(), SelectionKey.OP_READ, session);
+    sessions.put(session.id(), session);
+    session.start(key);
+  }
+
+  void sessionClosed(Session session) {
+    sessions.remove(session.id());
+  }
+
+  public List<QmpSession> sessions() {
+    return List.copyOf(sessions.values());
+  }
+
+  private final class Listener implements IoLoop.Readiness, AutoCloseable {
+    final ServerSocketChannel channel;
+    final MonitorOptions options;
+    final Path socketFile;
+
+    Listener(ServerSocketChannel channel, MonitorOptions options, Path socketFile) {
+      this.channel = channel;
+      this.options = options;
+      this.socketFile = socketFile;
+    }
+
+    @Override
+    public void ready(SelectionKey key) throws IOException {
+      SocketChannel client;
+      while ((client = channel.accept()) != null) {
+        client.configureBlocking(false);
+        startSession(newSession(client, options));
+      }
+    }
+
+    @Override
+    public void close() {
+      listeners.remove(this);
+      loop.run(
+          () -> {
+            SelectionKey key = channel.keyFor(loop.selector());
+            if (key != null) {
+              key.cancel();
+            }
+          });
+      try {
+        channel.close();
+      } catch (IOException e) {
+        LOG.log(System.Logger.Level.DEBUG, "closing listener", e);
+      }
+      if (socketFile != null) {
+        try {
+          Files.deleteIfExists(socketFile);
+        } catch (IOException e) {
+          LOG.log(System.Logger.Level.WARNING, "cannot remove " + socketFile, e);
+        }
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Messages
+
+  ObjectNode greeting(MonitorOptions options) {
+    ObjectNode qmp = NODES.objectNode();
+    qmp.set("version", versionJson.deepCopy());
+    ArrayNode caps = qmp.putArray("capabilities");
+    if (options.offerOob()) {
+      caps.add("oob");
+    }
+    ObjectNode greeting = NODES.objectNode();
+    greeting.set("QMP", qmp);
+    return greeting;
+  }
+
+  ObjectNode errorResponse(JsonSyntaxException error) {
+    return errorResponse(QmpErrorException.GENERIC_ERROR, error.desc(), null);
+  }
+
+  private static ObjectNode errorResponse(String errorClass, String desc, JsonNode id) {
+    ObjectNode response = NODES.objectNode();
+    if (id != null) {
+      response.set("id", id);
+    }
+    ObjectNode error = response.putObject("error");
+    error.put("class", errorClass);
+    error.put("desc", desc);
+    return response;
+  }
+
+  private static ObjectNode returnResponse(JsonNode value, JsonNode id) {
+    ObjectNode response = NODES.objectNode();
+    response.set("return", value == null ? NODES.objectNode() : value);
+    if (id != null) {
+      response.set("id", id);
+    }
+    return response;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Dispatch: QEMU's qmp_dispatch(), in its order
+
+  CompletionStage<ObjectNode> dispatch(Session session, JsonNode request) {
+    if (!(request instanceof ObjectNode dict)) {
+      return done(
+          errorResponse(QmpErrorException.GENERIC_ERROR, "QMP input must be a JSON object", null));
+    }
+    JsonNode id = dict.get("id");
+    boolean allowOob = session.oobEnabled();
+    String problem = RequestCheck.check(dict, allowOob);
+    if (problem != null) {
+      return done(errorResponse(QmpErrorException.GENERIC_ERROR, problem, id));
+    }
+    JsonNode execute = dict.get("execute");
+    boolean oob = execute == null;
+    String name = (oob ? dict.get("exec-oob") : execute).textValue();
+    Command command =
+        session.negotiated()
+            ? commands.get(name)
+            : name.equals("qmp_capabilities") ? capabilitiesCommand : null;
+    if (command == null) {
+      return done(
+          negotiationRewrite(
+              session,
+              errorResponse(
+                  QmpErrorException.COMMAND_NOT_FOUND,
+                  "The command " + name + " has not been found",
+                  id)));
+    }
+    if (oob && !command.allowOob()) {
+      return done(
+          errorResponse(
+              QmpErrorException.GENERIC_ERROR,
+              "The command " + name + " does not support OOB",
+              id));
+    }
+    ObjectNode arguments;
+    try {
+      arguments = config.schema().validateArguments(name, dict.get("arguments"));
+    } catch (QmpErrorException e) {
+      return done(negotiationRewrite(session, errorResponse(e.errorClass(), e.desc(), id)));
+    }
+    Context context = new Context(session, name, id, oob);
+    CompletionStage<JsonNode> result;
+    try {
+      result = invoke(command, context, arguments);
+    } catch (Exception e) {
+      result = CompletableFuture.failedFuture(e);
+    }
+    CompletableFuture<ObjectNode> response = new CompletableFuture<>();
+    result.whenComplete(
+        (value, failure) -> {
+          ObjectNode r =
+              failure == null
+                  ? returnResponse(value, id)
+                  : negotiationRewrite(session, failureResponse(name, failure, id));
+          response.complete(r);
+        });
+    return response;
+  }
+
+  private CompletionStage<JsonNode> invoke(Command command, Context context, ObjectNode arguments)
+      throws Exception {
+    Handler h = command.handler();
+    if (h == null) {
+      throw QmpErrorException.generic(
+          "The command " + command.name() + " is not implemented by this server");
+    }
+    switch (h.mode()) {
+      case INLINE:
+        return CompletableFuture.completedFuture(h.sync().execute(context, arguments));
+      case ASYNC:
+        return h.async().execute(context, arguments);
+      case WORKER:
+      default:
+        CompletableFuture<JsonNode> f = new CompletableFuture<>();
+        config
+            .executor()
+            .execute(
+                () -> {
+                  try {
+                    f.complete(h.sync().execute(context, arguments));
+                  } catch (Throwable t) {
+                    f.completeExceptionally(t);
+                  }
+                });
+        return f;
+    }
+  }
+
+  private ObjectNode failureResponse(String command, Throwable failure, JsonNode id) {
+    Throwable t = failure;
+    while ((t instanceof CompletionException || t instanceof ExecutionException)
+        && t.getCause() != null) {
+      t = t.getCause();
+    }
+    if (t instanceof QmpErrorException e) {
+      return errorResponse(e.errorClass(), e.desc(), id);
+    }
+    LOG.log(System.Logger.Level.WARNING, "command " + command + " failed", t);
+    String message = t.getMessage() != null ? t.getMessage() : t.getClass().getName();
+    return errorResponse(QmpErrorException.GENERIC_ERROR, message, id);
+  }
+
+  /** In negotiation mode, QEMU replaces the text of every CommandNotFound error. */
+  private static ObjectNode negotiationRewrite(Session session, ObjectNode response) {
+    if (!session.negotiated()) {
+      JsonNode error = response.get("error");
+      if (error != null
+          && QmpErrorException.COMMAND_NOT_FOUND.equals(error.path("class").asText())) {
+        ((ObjectNode) error)
+            .put("desc", "Expecting capabilities negotiation with 'qmp_capabilities'");
+      }
+    }
+    return response;
+  }
+
+  private static <T> CompletionStage<T> done(T value) {
+    return CompletableFuture.completedFuture(value);
+  }
+
+  private final class Context implements CommandContext {
+    private final Session session;
+    private final String command;
+    private final JsonNode id;
+    private final boolean oob;
+
+    Context(Session session, String command, JsonNode id, boolean oob) {
+      this.session = session;
+      this.command = command;
+      this.id = id;
+      this.oob = oob;
+    }
+
+    @Override
+    public QmpServer server() {
+      return facade;
+    }
+
+    @Override
+    public QmpSession session() {
+      return session;
+    }
+
+    @Override
+    public String command() {
+      return command;
+    }
+
+    @Override
+    public JsonNode id() {
+      return id;
+    }
+
+    @Override
+    public boolean outOfBand() {
+      return oob;
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Control commands
+
+  private Handler builtin(String name) {
+    switch (name) {
+      case "qmp_capabilities":
+        return inline(this::qmpCapabilities);
+      case "query-version":
+        return inline((ctx, args) -> versionJson.deepCopy());
+      case "query-commands":
+        return inline((ctx, args) -> queryCommands());
+      case "query-qmp-schema":
+        return inline((ctx, args) -> config.schema().toIntrospection());
+      default:
+        return null;
+    }
+  }
+
+  private static Handler inline(org.qmp4j.server.CommandHandler h) {
+    return new Handler(Mode.INLINE, h, null);
+  }
+
+  private JsonNode qmpCapabilities(CommandContext ctx, ObjectNode args) {
+    Session session = (Session) ctx.session();
+    if (session.negotiated()) {
+      throw new QmpErrorException.CommandNotFoundException(
+          "Capabilities negotiation is already complete, command ignored", null, null);
+    }
+    Set<String> enable = new LinkedHashSet<>();
+    List<String> unavailable = new ArrayList<>();
+    for (JsonNode cap : args.path("enable")) {
+      String c = cap.asText();
+      if (!(c.equals("oob") && session.options().offerOob())) {
+        unavailable.add(c);
+      }
+      enable.add(c);
+    }
+    if (!unavailable.isEmpty()) {
+      throw QmpErrorException.generic(
+          "Capability " + String.join(", ", unavailable) + " not available");
+    }
+    session.negotiate(enable);
+    return null;
+  }
+
+  private JsonNode queryCommands() {
+    ArrayNode list = NODES.arrayNode();
+    List<String> names = new ArrayList<>(commands.keySet());
+    Collections.reverse(names);
+    for (String n : names) {
+      list.addObject().put("name", n);
+    }
+    return list;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Events
+
+  /** Builds the event now (its timestamp is now) and sends it, subject to throttling. */
+  public void emit(String name, ObjectNode data) {
+    if (config.schema().event(name).isEmpty()) {
+      throw new IllegalArgumentException("event " + name + " is not declared in the schema");
+    }
+    Instant now = Instant.now();
+    ObjectNode event = NODES.objectNode();
+    ObjectNode timestamp = event.putObject("timestamp");
+    timestamp.put("seconds", now.getEpochSecond());
+    timestamp.put("microseconds", now.getNano() / 1000);
+    event.put("event", name);
+    if (data != null && data.size() > 0) {
+      event.set("data", data);
+    }
+    ThrottleRule rule = config.throttles().get(name);
+    if (rule == null) {
+      loop.run(() -> broadcast(event));
+    } else {
+      loop.run(() -> throttle(rule, name, data, event));
+    }
+  }
+
+  private static final class ThrottleState {
+    ObjectNode pending;
+  }
+
+  private void throttle(ThrottleRule rule, String name, ObjectNode data, ObjectNode event) {
+    List<Object> key = new ArrayList<>(1 + rule.keys().size());
+    key.add(name);
+    for (String k : rule.keys()) {
+      key.add(data == null ? null : data.get(k));
+    }
+    ThrottleState state = throttled.get(key);
+    if (state != null) {
+      state.pending = event; // the last one wins, and keeps its own timestamp
+      return;
+    }
+    broadcast(event);
+    ThrottleState fresh = new ThrottleState();
+    throttled.put(key, fresh);
+    loop.schedule(rule.intervalNanos(), () -> throttleTimer(rule, key, fresh));
+  }
+
+  private void throttleTimer(ThrottleRule rule, List<Object> key, ThrottleState state) {
+    if (state.pending != null) {
+      broadcast(state.pending);
+      state.pending = null;
+      loop.schedule(rule.intervalNanos(), () -> throttleTimer(rule, key, state));
+    } else {
+      throttled.remove(key);
+    }
+  }
+
+  /** Sends an event to every negotiated session; serialised once per output form. */
+  private void broadcast(ObjectNode event) {
+    byte[] compact = null;
+    byte[] pretty = null;
+    for (Session s : sessions.values()) {
+      if (!s.negotiated() || !s.open()) {
+        continue;
+      }
+      byte[] bytes;
+      if (s.options().pretty()) {
+        bytes = pretty != null ? pretty : (pretty = s.writer().writeMessage(event));
+      } else {
+        bytes = compact != null ? compact : (compact = s.writer().writeMessage(event));
+      }
+      s.sendBytes(bytes, 0, bytes.length);
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Shutdown
+
+  private void checkOpen() {
+    if (closed) {
+      throw new IllegalStateException("the server is closed");
+    }
+  }
+
+  public void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    for (Listener l : List.copyOf(listeners)) {
+      l.close();
+    }
+    CompletableFuture<Void> done = new CompletableFuture<>();
+    loop.run(
+        () -> {
+          for (Session s : List.copyOf(sessions.values())) {
+            s.closeNow();
+          }
+          done.complete(null);
+        });
+    try {
+      done.get(5, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      LOG.log(System.Logger.Level.WARNING, "closing sessions", e);
+    }
+    loop.close();
+    if (config.ownExecutor()) {
+      config.executor().shutdownNow();
+    }
+  }
+
+  private static void await(CompletableFuture<Void> f) throws IOException {
+    try {
+      f.get(10, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException("interrupted", e);
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof IOException io) {
+        throw io;
+      }
+      throw new IOException(e.getCause());
+    } catch (java.util.concurrent.TimeoutException e) {
+      throw new IOException("the server's I/O thread did not answer", e);
+    }
+  }
+}

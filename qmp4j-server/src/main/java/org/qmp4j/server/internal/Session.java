@@ -1,0 +1,377 @@
+package org.qmp4j.server.internal;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.SocketChannel;
+import java.util.ArrayDeque;
+import java.util.Set;
+import org.qmp4j.protocol.JsonSyntaxException;
+import org.qmp4j.protocol.QmpProtocolException;
+import org.qmp4j.protocol.QmpReader;
+import org.qmp4j.protocol.QmpWriter;
+import org.qmp4j.server.MonitorOptions;
+import org.qmp4j.server.QmpSession;
+
+/**
+ * One client connection, run entirely on the I/O loop thread. Mirrors QEMU's monitor: requests are
+ * parsed by QEMU's reader; out-of-band requests are dispatched at once; in-band requests and parse
+ * errors go through a queue of at most {@value #QUEUE_MAX}, answered strictly in order, and the
+ * session stops reading while the queue is full (or, without OOB, while any request is pending).
+ */
+final class Session implements QmpSession, QmpReader.Handler, IoLoop.Readiness {
+  static final int QUEUE_MAX = 8;
+  private static final int INPUT_BUFFER = 64 * 1024;
+
+  private final ServerCore server;
+  private final long id;
+  private final SocketChannel channel;
+  private final String peer;
+  private final MonitorOptions options;
+  private final QmpWriter writer;
+  private final QmpReader reader = QmpReader.strict();
+  private final ByteBuffer in = ByteBuffer.allocate(INPUT_BUFFER).flip();
+  private final OutputBuffer out = new OutputBuffer();
+  private final QmpWriter.Buffer scratch = new QmpWriter.Buffer(512);
+  private final ArrayDeque<Object> queue = new ArrayDeque<>();
+
+  private SelectionKey key;
+  private volatile boolean negotiated;
+  private volatile Set<String> capabilities = Set.of();
+  private volatile boolean open = true;
+  private boolean oobEnabled;
+  private boolean executing;
+  private int suspended;
+  private boolean inputEnded;
+  private boolean processing;
+  private boolean flushScheduled;
+  private boolean writeBlocked;
+
+  Session(ServerCore server, long id, SocketChannel channel, String peer, MonitorOptions options) {
+    this.server = server;
+    this.id = id;
+    this.channel = channel;
+    this.peer = peer;
+    this.options = options;
+    QmpWriter base = options.pretty() ? QmpWriter.pretty() : QmpWriter.compact();
+    this.writer = base.withMemberOrder(QmpWriter.MemberOrder.QEMU);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // QmpSession
+
+  @Override
+  public long id() {
+    return id;
+  }
+
+  @Override
+  public String peer() {
+    return peer;
+  }
+
+  @Override
+  public boolean negotiated() {
+    return negotiated;
+  }
+
+  @Override
+  public Set<String> capabilities() {
+    return capabilities;
+  }
+
+  @Override
+  public boolean open() {
+    return open;
+  }
+
+  @Override
+  public void close() {
+    server.loop().run(this::closeNow);
+  }
+
+  @Override
+  public String toString() {
+    return "session " + id + " (" + peer + ")";
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Life cycle (loop thread)
+
+  void start(SelectionKey key) {
+    this.key = key;
+    send(server.greeting(options));
+    updateInterest();
+  }
+
+  SocketChannel channel() {
+    return channel;
+  }
+
+  MonitorOptions options() {
+    return options;
+  }
+
+  boolean oobEnabled() {
+    return oobEnabled;
+  }
+
+  /** {@code qmp_capabilities} succeeded: switch to command mode with these capabilities. */
+  void negotiate(Set<String> enabled) {
+    capabilities = Set.copyOf(enabled);
+    oobEnabled = enabled.contains("oob");
+    negotiated = true;
+  }
+
+  void closeNow() {
+    if (!open) {
+      return;
+    }
+    open = false;
+    queue.clear();
+    out.clear();
+    if (key != null) {
+      key.cancel();
+    }
+    try {
+      channel.close();
+    } catch (IOException e) {
+      // nothing left to do with it
+    }
+    server.sessionClosed(this);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Input
+
+  @Override
+  public void ready(SelectionKey k) throws IOException {
+    if (!open) {
+      return;
+    }
+    if (k.isValid() && k.isWritable()) {
+      flush();
+    }
+    if (open && k.isValid() && k.isReadable()) {
+      readInput();
+    }
+  }
+
+  private void readInput() {
+    in.compact();
+    int n;
+    try {
+      n = channel.read(in);
+    } catch (IOException e) {
+      in.flip();
+      closeNow();
+      return;
+    }
+    in.flip();
+    if (n < 0) {
+      inputEnded = true;
+    }
+    process();
+  }
+
+  /** Feeds buffered input to the reader while the session may read. */
+  private void process() {
+    if (processing || !open) {
+      return;
+    }
+    processing = true;
+    try {
+      while (open && in.hasRemaining() && suspended == 0 && !outputBlocked) {
+        reader.feed(in, this);
+      }
+    } finally {
+      processing = false;
+    }
+    if (!open) {
+      return;
+    }
+    if (inputEnded && !in.hasRemaining() && suspended == 0 && !outputBlocked) {
+      // QEMU reads the end of the stream only after everything before it.
+      closeNow();
+      return;
+    }
+    updateInterest();
+  }
+
+  @Override
+  public void onValue(JsonNode value) {
+    if (value instanceof ObjectNode request && request.has("exec-oob") && !request.has("execute")) {
+      // Out-of-band: dispatched at once, never queued, whether or not OOB was negotiated.
+      server.dispatch(this, request).whenComplete(this::replyOutOfBand);
+      return;
+    }
+    enqueue(value);
+  }
+
+  @Override
+  public void onError(QmpProtocolException error) {
+    enqueue(error);
+  }
+
+  private void enqueue(Object request) {
+    if (!oobEnabled || queue.size() == QUEUE_MAX - 1) {
+      suspend();
+    }
+    queue.add(request);
+    dispatchNext();
+  }
+
+  private void suspend() {
+    suspended++;
+    reader.pause();
+  }
+
+  private void resume() {
+    if (--suspended == 0 && !processing) {
+      server.loop().execute(this::process);
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // In-band dispatch
+
+  private void dispatchNext() {
+    while (!executing && !queue.isEmpty() && open) {
+      boolean oob = oobEnabled;
+      boolean resumed = false;
+      if (oob && queue.size() == QUEUE_MAX) {
+        resume();
+        resumed = true;
+      }
+      Object request = queue.poll();
+      executing = true;
+      if (resumed) {
+        // Let the reader look at the input first, so that an out-of-band request waiting behind
+        // the full queue runs before this one, as QEMU's monitor I/O thread would let it.
+        server.loop().execute(() -> execute(request, oob));
+        return;
+      }
+      execute(request, oob);
+    }
+  }
+
+  private void execute(Object request, boolean oob) {
+    if (!open) {
+      return;
+    }
+    if (request instanceof JsonSyntaxException error) {
+      finishInBand(server.errorResponse(error), oob);
+    } else {
+      server
+          .dispatch(this, (JsonNode) request)
+          .whenComplete(
+              (response, failure) -> server.loop().run(() -> finishInBand(response, oob)));
+    }
+  }
+
+  private void finishInBand(ObjectNode response, boolean oobWhenDispatched) {
+    if (!open) {
+      return;
+    }
+    if (response != null) {
+      send(response);
+    }
+    executing = false;
+    if (!oobWhenDispatched) {
+      resume();
+    }
+    if (!executing) {
+      dispatchNext();
+    }
+  }
+
+  private void replyOutOfBand(ObjectNode response, Throwable failure) {
+    if (response != null) {
+      server.loop().run(() -> send(response));
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Output
+
+  /** Queues one message for the peer; written once the current batch of work is done. */
+  void send(JsonNode message) {
+    if (!open) {
+      return;
+    }
+    scratch.clear();
+    writer.writeMessage(message, scratch);
+    sendBytes(scratch.array(), 0, scratch.length());
+  }
+
+  /** Queues bytes already serialised for this session's output form. */
+  void sendBytes(byte[] bytes, int off, int len) {
+    if (!open) {
+      return;
+    }
+    out.append(bytes, off, len);
+    if (!outputBlocked && out.pending() > server.outputHighWater()) {
+      // Like QEMU, stop reading a peer that does not read what we send it.
+      outputBlocked = true;
+      if (processing) {
+        reader.pause();
+      }
+    }
+    if (out.pending() > server.maxOutputBacklog()) {
+      server.log(
+          System.Logger.Level.WARNING,
+          this + " does not read its output (" + out.pending() + " bytes pending): closing it");
+      closeNow();
+      return;
+    }
+    if (!flushScheduled) {
+      flushScheduled = true;
+      server.loop().afterBatch(this::flush);
+    }
+  }
+
+  QmpWriter writer() {
+    return writer;
+  }
+
+  private void flush() {
+    flushScheduled = false;
+    if (!open) {
+      return;
+    }
+    try {
+      writeBlocked = !out.writeTo(channel);
+    } catch (IOException e) {
+      closeNow();
+      return;
+    }
+    if (outputBlocked && out.pending() <= server.outputHighWater()) {
+      outputBlocked = false;
+      process();
+    } else {
+      updateInterest();
+    }
+  }
+
+  private boolean outputBlocked;
+
+  private void updateInterest() {
+    if (!open || key == null || !key.isValid()) {
+      return;
+    }
+    int ops = 0;
+    // Read while the reader may run, and read ahead (bounded by the buffer) while suspended, so
+    // that a peer's end of stream is seen; never read while the peer does not take our output.
+    if (!inputEnded && !outputBlocked && in.remaining() < in.capacity()) {
+      ops |= SelectionKey.OP_READ;
+    }
+    if (writeBlocked) {
+      ops |= SelectionKey.OP_WRITE;
+    }
+    if (key.interestOps() != ops) {
+      key.interestOps(ops);
+    }
+  }
+}
