@@ -31,7 +31,9 @@ import org.qmp4j.protocol.QmpReader;
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
 @Warmup(iterations = 5, time = 1)
 @Measurement(iterations = 10, time = 1)
-@Fork(2)
+@Fork(
+    value = 2,
+    jvmArgsAppend = {"-Xms1g", "-Xmx1g"})
 public class ReadBenchmark {
 
   @Param({"request", "event", "schema"})
