@@ -9,8 +9,10 @@ import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import org.qmp4j.protocol.internal.DoubleFormat;
@@ -294,15 +296,13 @@ public final class QmpWriter {
     out.append((byte) '{');
     int size = node.size();
     if (memberOrder == MemberOrder.QEMU && size > 1) {
-      @SuppressWarnings("unchecked")
-      Map.Entry<String, JsonNode>[] members = new Map.Entry[size];
-      int n = 0;
+      List<Map.Entry<String, JsonNode>> members = new ArrayList<>(size);
       for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
-        members[n++] = it.next();
+        members.add(it.next());
       }
-      QdictOrder.sort(members, n);
-      for (int i = 0; i < n; i++) {
-        writeMember(i == 0, members[i], depth, out);
+      List<Map.Entry<String, JsonNode>> ordered = QdictOrder.sort(members);
+      for (int i = 0; i < ordered.size(); i++) {
+        writeMember(i == 0, ordered.get(i), depth, out);
       }
     } else {
       boolean first = true;
@@ -460,19 +460,20 @@ public final class QmpWriter {
       return (int) (Integer.toUnsignedLong(hash) % BUCKETS);
     }
 
-    static void sort(Map.Entry<String, JsonNode>[] members, int n) {
+    /** {@code members} (in insertion order) in the order QEMU's QDict iterates them. */
+    static <T extends Map.Entry<String, ?>> List<T> sort(List<T> members) {
+      int n = members.size();
       long[] keys = new long[n];
       for (int i = 0; i < n; i++) {
         // Ascending bucket, then descending insertion index (QLIST_INSERT_HEAD).
-        keys[i] = ((long) bucket(members[i].getKey()) << 32) | (Integer.MAX_VALUE - i);
+        keys[i] = ((long) bucket(members.get(i).getKey()) << 32) | (Integer.MAX_VALUE - i);
       }
-      Map.Entry<String, JsonNode>[] copy = members.clone();
-      long[] sorted = keys.clone();
-      Arrays.sort(sorted);
-      for (int i = 0; i < n; i++) {
-        int index = Integer.MAX_VALUE - (int) sorted[i];
-        members[i] = copy[index];
+      Arrays.sort(keys);
+      List<T> sorted = new ArrayList<>(n);
+      for (long key : keys) {
+        sorted.add(members.get(Integer.MAX_VALUE - (int) key));
       }
+      return sorted;
     }
 
     private static byte[] modifiedUtf8(String key) {
