@@ -255,6 +255,19 @@ public final class DefaultQmpClient implements QmpClient {
     return Transports.connect(config.address(), timeout, config.transportOptions());
   }
 
+  /** Called as soon as {@code c} fails, before its pending commands are failed. */
+  private void markLost(Connection c) {
+    synchronized (lifecycle) {
+      if (c != conn || closed) {
+        return;
+      }
+      state =
+          config.reconnect().enabled() && config.connection() == null
+              ? ConnectionState.RECONNECTING
+              : ConnectionState.CLOSED;
+    }
+  }
+
   /** Called on the reader thread of {@code c} after it failed and stopped reading. */
   private void connectionEnded(Connection c) {
     QmpCommunicationException cause = c.failure;
@@ -1067,6 +1080,7 @@ public final class DefaultQmpClient implements QmpClient {
         }
         failure = cause;
       }
+      markLost(this);
       try {
         transport.close();
       } catch (IOException | RuntimeException e) {
