@@ -63,15 +63,20 @@ public final class QapiSchema {
   private final Map<String, SchemaCommand> commands;
   private final Map<String, SchemaEvent> events;
   private final List<String> listedTypes;
+  private final boolean integersWidened;
   private final SchemaIndex index;
 
   private QapiSchema(
-      Map<String, SchemaType> declared, List<Record> entities, boolean fromIntrospection) {
+      Map<String, SchemaType> declared,
+      List<Record> entities,
+      boolean fromIntrospection,
+      boolean integersWidened) {
     Map<String, SchemaType> all = new LinkedHashMap<>(Builtins.all());
     all.putAll(declared);
     this.types = Collections.unmodifiableMap(all);
     this.entities = List.copyOf(entities);
     this.listedTypes = fromIntrospection ? List.copyOf(declared.keySet()) : List.of();
+    this.integersWidened = integersWidened;
     Map<String, SchemaCommand> cmds = new LinkedHashMap<>();
     Map<String, SchemaEvent> evts = new LinkedHashMap<>();
     for (Record r : entities) {
@@ -113,6 +118,11 @@ public final class QapiSchema {
           public List<String> listedTypes() {
             return listedTypes;
           }
+
+          @Override
+          public boolean integersWidened() {
+            return QapiSchema.this.integersWidened;
+          }
         };
     List<String> problems = SchemaChecker.check(index, declared.values());
     if (!problems.isEmpty()) {
@@ -152,7 +162,7 @@ public final class QapiSchema {
     Objects.requireNonNull(schemaInfoList, "schemaInfoList");
     IntrospectionReader.Result r = IntrospectionReader.read(schemaInfoList);
     try {
-      return new QapiSchema(r.types(), r.entities(), true);
+      return new QapiSchema(r.types(), r.entities(), true, r.masked());
     } catch (IllegalStateException e) {
       throw new IllegalArgumentException(e.getMessage(), e);
     }
@@ -436,7 +446,7 @@ public final class QapiSchema {
       for (Map.Entry<String, Object> e : types.entrySet()) {
         resolved.put(e.getKey(), resolve(e.getKey(), new ArrayList<>()));
       }
-      return new QapiSchema(resolved, entities, false);
+      return new QapiSchema(resolved, entities, false, false);
     }
 
     private SchemaType resolve(String name, List<String> seen) {

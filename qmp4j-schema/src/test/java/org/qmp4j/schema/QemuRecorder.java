@@ -73,7 +73,8 @@ public final class QemuRecorder {
           changed++;
           System.out.println("changed: " + r + ": " + r.qemu() + " -> " + answer);
         }
-        recorded.add(new Row(r.command(), r.arguments(), r.handler(), r.note(), answer));
+        recorded.add(
+            new Row(r.command(), r.arguments(), r.handler(), r.note(), answer, r.introspected()));
       }
     }
     ValidationTable.write(tableFile, header, recorded);

@@ -261,6 +261,10 @@ public final class ArgumentVisitor {
   private JsonNode visitBuiltin(String name, BuiltinType b) {
     switch (b.name()) {
       case "int":
+        if (index.integersWidened()) {
+          return visitAnyInteger(name);
+        }
+        return NODES.numberNode(visitInt64(name));
       case "int64":
         return NODES.numberNode(visitInt64(name));
       case "int8":
@@ -336,6 +340,16 @@ public final class ArgumentVisitor {
       throw invalidType(name, "integer");
     }
     return i.longValue();
+  }
+
+  /** An integer of unknown width: whatever one of QAPI's integer types would accept. */
+  private JsonNode visitAnyInteger(String name) {
+    JsonNode v = get(name);
+    BigInteger i = v.isNumber() ? integral(v) : null;
+    if (i == null) {
+      throw invalidType(name, "integer");
+    }
+    return i.bitLength() < 64 ? NODES.numberNode(i.longValue()) : NODES.numberNode(i);
   }
 
   private long visitIntN(String name, long min, long max, String cType) {

@@ -27,8 +27,12 @@ public final class IntrospectionReader {
 
   private IntrospectionReader() {}
 
-  /** What was read: the declared types by name, commands and events in order. */
-  public record Result(Map<String, SchemaType> types, List<Record> entities) {}
+  /**
+   * What was read: the declared types by name, commands and events in order, and whether the type
+   * names were masked (every enum, object and alternate named by a number), which means that QEMU
+   * also printed every integer type as {@code int}.
+   */
+  public record Result(Map<String, SchemaType> types, List<Record> entities, boolean masked) {}
 
   /**
    * Reads a {@code [SchemaInfo]} array.
@@ -93,7 +97,18 @@ public final class IntrospectionReader {
           put(types, new BuiltinType(name, "value"), where);
       }
     }
-    return new Result(types, entities);
+    boolean masked = false;
+    for (SchemaType t : types.values()) {
+      if (t instanceof BuiltinType) {
+        continue;
+      }
+      if (!t.name().matches("0|[1-9][0-9]*")) {
+        masked = false;
+        break;
+      }
+      masked = true;
+    }
+    return new Result(types, entities, masked);
   }
 
   private static EnumType readEnum(JsonNode e, String name, List<String> features, String where) {

@@ -26,4 +26,11 @@ public interface SchemaIndex {
    * use is compiled out of its build). Empty for a schema built in code.
    */
   List<String> listedTypes();
+
+  /**
+   * Whether the schema's {@code int} stands for any of QAPI's integer types, as in QEMU's masked
+   * introspection, which prints them all as {@code int}; then it accepts every integer QEMU accepts
+   * for one of them (-2<sup>63</sup> to 2<sup>64</sup>-1).
+   */
+  boolean integersWidened();
 }
