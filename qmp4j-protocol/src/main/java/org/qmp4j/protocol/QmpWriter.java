@@ -24,15 +24,15 @@ import org.qmp4j.protocol.internal.DoubleFormat;
  *   <li>{@link Style#COMPACT}: {@code ", "} between members and elements, {@code ": "} after keys,
  *       {@code {}} and {@code []} for empty containers, e.g. {@code {"return": {}, "id": 7}}.
  *   <li>{@link Style#PRETTY} (QEMU's {@code -mon ...,pretty=on}): a line break and four spaces per
- *       depth before every member, element and closing bracket, empty containers included ({@code
- *       {} becomes <code>{</code>, line break, indent, <code>}</code>}).
+ *       depth before every member, element and closing bracket, empty containers included: an empty
+ *       object is an opening brace, a line break and indentation, and a closing brace.
  *   <li>{@link Dialect#QMP}: CRLF after each message and for every line break inside a pretty
  *       message; {@link Dialect#GUEST_AGENT}: LF only, as {@code qemu-ga} answers.
  *   <li>Output is ASCII: {@code "} and {@code \} are escaped, {@code \b \f \n \r \t} use short
- *       escapes, every other code point below 0x20 or from 0x7F up is {@code \}{@code uXXXX} with
+ *       escapes, every other code point below 0x20 or from 0x7F up is <code>&#92;uXXXX</code> with
  *       upper-case hex, above U+FFFF as a surrogate pair. {@code /} is not escaped. A code point
  *       QEMU's writer treats as invalid (an unpaired surrogate, or one of Unicode's 66
- *       noncharacters such as U+FFFE) is written as {@code \}{@code uFFFD}, as QEMU does.
+ *       noncharacters such as U+FFFE) is written as <code>&#92;uFFFD</code>, as QEMU does.
  *   <li>Numbers: integers that fit int64 or uint64 print as integers. Every other number is
  *       converted to a double (as QEMU's parser does) and printed as C's {@code printf("%.17g")}
  *       prints it: {@code 0.1} as {@code 0.10000000000000001}, {@code 1.0} as {@code 1}, {@code
