@@ -332,15 +332,17 @@ public final class CorpusRecorder implements AutoCloseable {
 
   /**
    * {@code CorpusRecorder [--qemu BINARY] [--cases FILE] [--out FILE] [--only NAME,...]
-   * [--max-input-bytes N]}. With {@code --only} or {@code --max-input-bytes}, cases not recorded
-   * keep their previous recording from {@code --out} (if their input is unchanged).
+   * [--max-input-bytes N] [--jobs N]}. With {@code --only} or {@code --max-input-bytes}, cases not
+   * recorded keep their previous recording from {@code --out} (if their input is unchanged). With
+   * {@code --jobs}, that many QEMU processes record in parallel.
    */
   public static void main(String[] args) throws Exception {
-    String binary = System.getenv().getOrDefault("QEMU", "qemu-system-x86_64");
+    String binary = System.getenv().getOrDefault("QMP4J_QEMU", "qemu-system-x86_64");
     Path casesFile = Paths.get("qmp4j-protocol/src/test/resources/corpus/cases.json");
     Path outFile = Paths.get("qmp4j-protocol/src/test/resources/corpus/qemu-7.2.replies.jsonl");
     Set<String> only = null;
     long maxInput = Long.MAX_VALUE;
+    int jobs = 1;
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--qemu" -> binary = args[++i];
@@ -348,10 +350,11 @@ public final class CorpusRecorder implements AutoCloseable {
         case "--out" -> outFile = Paths.get(args[++i]);
         case "--only" -> only = new HashSet<>(Arrays.asList(args[++i].split(",")));
         case "--max-input-bytes" -> maxInput = Long.parseLong(args[++i]);
+        case "--jobs" -> jobs = Integer.parseInt(args[++i]);
         default -> {
           System.err.println(
               "usage: CorpusRecorder [--qemu BINARY] [--cases FILE] [--out FILE]"
-                  + " [--only NAME,...] [--max-input-bytes N]");
+                  + " [--only NAME,...] [--max-input-bytes N] [--jobs N]");
           System.exit(2);
         }
       }
@@ -364,7 +367,7 @@ public final class CorpusRecorder implements AutoCloseable {
       previous.putAll(CorpusRecording.read(outFile).cases());
     }
     long start = System.nanoTime();
-    CorpusRecording recording = record(binary, cases, selected, previous, true);
+    CorpusRecording recording = record(binary, cases, selected, previous, true, jobs);
     recording.write(outFile);
     System.err.printf(
         "recorded %d of %d cases against QEMU %s in %.1f s into %s%n",
@@ -399,26 +402,83 @@ public final class CorpusRecorder implements AutoCloseable {
       Map<String, CaseRecording> previous,
       boolean progress)
       throws IOException {
-    Map<String, CaseRecording> fresh = new LinkedHashMap<>();
-    String qemuVersion;
-    String greeting;
-    String prettyGreeting;
-    try (CorpusRecorder recorder = start(binary)) {
-      qemuVersion = recorder.version();
-      greeting = recorder.greeting();
-      prettyGreeting = recorder.prettyGreeting();
-      byte[] terminator = cases.terminator();
-      for (Case c : selected) {
-        long t0 = System.nanoTime();
-        // QEMU reads its monitor one byte at a time: about 3-4 us per byte.
-        Duration timeout = Duration.ofSeconds(20).plusNanos(c.inputLength() * 20_000L);
-        fresh.put(c.name(), recorder.record(c, terminator, timeout));
-        double seconds = (System.nanoTime() - t0) / 1e9;
-        if (progress && seconds > 1) {
-          System.err.printf("  %-45s %8.1f s%n", c.name(), seconds);
-        }
+    return record(binary, cases, selected, previous, progress, 1);
+  }
+
+  /**
+   * As {@link #record(String, CorpusCases, List, Map, boolean)}, with {@code jobs} QEMU processes
+   * recording in parallel (each case still gets its own fresh connection; results do not depend on
+   * {@code jobs}).
+   */
+  public static CorpusRecording record(
+      String binary,
+      CorpusCases cases,
+      List<Case> selected,
+      Map<String, CaseRecording> previous,
+      boolean progress,
+      int jobs)
+      throws IOException {
+    Map<String, CaseRecording> fresh = new java.util.concurrent.ConcurrentHashMap<>();
+    java.util.concurrent.ConcurrentLinkedQueue<Case> queue =
+        new java.util.concurrent.ConcurrentLinkedQueue<>();
+    // Longest first, so that parallel jobs finish together.
+    selected.stream()
+        .sorted(Comparator.comparingLong(Case::inputLength).reversed())
+        .forEach(queue::add);
+    byte[] terminator = cases.terminator();
+    List<CorpusRecorder> recorders = new ArrayList<>();
+    try {
+      for (int i = 0; i < Math.max(1, Math.min(jobs, selected.size())); i++) {
+        recorders.add(start(binary));
+      }
+      List<Thread> threads = new ArrayList<>();
+      AtomicReference<IOException> failure = new AtomicReference<>();
+      for (CorpusRecorder recorder : recorders) {
+        Thread t =
+            new Thread(
+                () -> {
+                  for (Case c = queue.poll();
+                      c != null && failure.get() == null;
+                      c = queue.poll()) {
+                    long t0 = System.nanoTime();
+                    // QEMU reads its monitor one byte at a time: 3-4 us per byte on an idle
+                    // machine,
+                    // ten times more on a busy one.
+                    Duration timeout = Duration.ofSeconds(20).plusNanos(c.inputLength() * 100_000L);
+                    try {
+                      fresh.put(c.name(), recorder.record(c, terminator, timeout));
+                    } catch (IOException e) {
+                      failure.compareAndSet(null, e);
+                      return;
+                    }
+                    double seconds = (System.nanoTime() - t0) / 1e9;
+                    if (progress && seconds > 1) {
+                      System.err.printf("  %-45s %8.1f s%n", c.name(), seconds);
+                    }
+                  }
+                },
+                "corpus-job-" + threads.size());
+        threads.add(t);
+        t.start();
+      }
+      for (Thread t : threads) {
+        t.join();
+      }
+      if (failure.get() != null) {
+        throw failure.get();
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException("interrupted", e);
+    } finally {
+      for (CorpusRecorder r : recorders) {
+        r.close();
       }
     }
+    CorpusRecorder first = recorders.get(0);
+    String qemuVersion = first.version();
+    String greeting = first.greeting();
+    String prettyGreeting = first.prettyGreeting();
     List<CaseRecording> all = new ArrayList<>();
     for (Case c : cases.cases()) {
       CaseRecording r = fresh.get(c.name());
