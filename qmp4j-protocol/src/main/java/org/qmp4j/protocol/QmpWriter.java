@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import org.qmp4j.protocol.internal.DoubleFormat;
+import org.qmp4j.protocol.internal.QdictOrder;
 
 /**
  * Writes JSON values the way QEMU 7.2 writes them on a monitor or guest agent channel.
@@ -300,7 +301,7 @@ public final class QmpWriter {
       for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
         members.add(it.next());
       }
-      List<Map.Entry<String, JsonNode>> ordered = QdictOrder.sort(members);
+      List<Map.Entry<String, JsonNode>> ordered = QdictOrder.sort(members, Map.Entry::getKey);
       for (int i = 0; i < ordered.size(); i++) {
         writeMember(i == 0, ordered.get(i), depth, out);
       }
@@ -441,61 +442,6 @@ public final class QmpWriter {
     b[pos++] = HEX[(unit >> 4) & 0xF];
     b[pos++] = HEX[unit & 0xF];
     return pos;
-  }
-
-  /** QEMU's QDict iteration order (see {@code qobject/qdict.c}). */
-  static final class QdictOrder {
-    private static final int BUCKETS = 512;
-
-    private QdictOrder() {}
-
-    /** QEMU's {@code tdb_hash} of the key's (modified) UTF-8 bytes, modulo the bucket count. */
-    static int bucket(String key) {
-      byte[] bytes = modifiedUtf8(key);
-      int value = 0x238F13AF * bytes.length;
-      for (int i = 0; i < bytes.length; i++) {
-        value += (bytes[i] & 0xFF) << (i * 5 % 24);
-      }
-      int hash = 1103515243 * value + 12345;
-      return (int) (Integer.toUnsignedLong(hash) % BUCKETS);
-    }
-
-    /** {@code members} (in insertion order) in the order QEMU's QDict iterates them. */
-    static <T extends Map.Entry<String, ?>> List<T> sort(List<T> members) {
-      int n = members.size();
-      long[] keys = new long[n];
-      for (int i = 0; i < n; i++) {
-        // Ascending bucket, then descending insertion index (QLIST_INSERT_HEAD).
-        keys[i] = ((long) bucket(members.get(i).getKey()) << 32) | (Integer.MAX_VALUE - i);
-      }
-      Arrays.sort(keys);
-      List<T> sorted = new ArrayList<>(n);
-      for (long key : keys) {
-        sorted.add(members.get(Integer.MAX_VALUE - (int) key));
-      }
-      return sorted;
-    }
-
-    private static byte[] modifiedUtf8(String key) {
-      return key.indexOf('\0') < 0
-          ? key.getBytes(StandardCharsets.UTF_8)
-          : encodeWithModifiedNul(key);
-    }
-
-    private static byte[] encodeWithModifiedNul(String key) {
-      byte[] utf8 = key.getBytes(StandardCharsets.UTF_8);
-      byte[] out = new byte[utf8.length * 2];
-      int n = 0;
-      for (byte b : utf8) {
-        if (b == 0) {
-          out[n++] = (byte) 0xC0;
-          out[n++] = (byte) 0x80;
-        } else {
-          out[n++] = b;
-        }
-      }
-      return Arrays.copyOf(out, n);
-    }
   }
 
   /**

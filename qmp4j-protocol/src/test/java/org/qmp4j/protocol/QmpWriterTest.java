@@ -118,10 +118,10 @@ class QmpWriterTest {
   @Test
   void qdictBucketsMatchTheReference() {
     // Buckets quoted in the QEMU reference (section 2.6).
-    assertEquals(162, QmpWriter.QdictOrder.bucket("exec-oob"));
-    assertEquals(299, QmpWriter.QdictOrder.bucket("execute"));
-    assertEquals(490, QmpWriter.QdictOrder.bucket("foo"));
-    assertEquals(233, QmpWriter.QdictOrder.bucket("a"));
+    assertEquals(162, org.qmp4j.protocol.internal.QdictOrder.bucket("exec-oob"));
+    assertEquals(299, org.qmp4j.protocol.internal.QdictOrder.bucket("execute"));
+    assertEquals(490, org.qmp4j.protocol.internal.QdictOrder.bucket("foo"));
+    assertEquals(233, org.qmp4j.protocol.internal.QdictOrder.bucket("a"));
   }
 
   @Test
@@ -130,7 +130,8 @@ class QmpWriterTest {
     String a = "k0";
     String b = null;
     for (int i = 1; b == null; i++) {
-      if (QmpWriter.QdictOrder.bucket("k" + i) == QmpWriter.QdictOrder.bucket(a)) {
+      if (org.qmp4j.protocol.internal.QdictOrder.bucket("k" + i)
+          == org.qmp4j.protocol.internal.QdictOrder.bucket(a)) {
         b = "k" + i;
       }
     }
