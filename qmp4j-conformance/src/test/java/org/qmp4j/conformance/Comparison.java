@@ -135,10 +135,8 @@ final class Comparison {
       boolean pretty = any.monitor().pretty;
       sb.append("  session ").append(any.name()).append(" on ").append(any.monitor().id);
       sb.append('\n');
-      List<Output.Message> qm =
-          q == null ? List.of() : Output.parse(q.bytes(), pretty).messages();
-      List<Output.Message> jm =
-          j == null ? List.of() : Output.parse(j.bytes(), pretty).messages();
+      List<Output.Message> qm = q == null ? List.of() : Output.parse(q.bytes(), pretty).messages();
+      List<Output.Message> jm = j == null ? List.of() : Output.parse(j.bytes(), pretty).messages();
       for (int k = 0; k < Math.max(qm.size(), jm.size()); k++) {
         Output.Message a = k < qm.size() ? qm.get(k) : null;
         Output.Message b = k < jm.size() ? jm.get(k) : null;

@@ -15,6 +15,9 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.TreeSet;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.stream.Stream;
 import java.util.zip.GZIPInputStream;
 import org.junit.jupiter.api.AfterAll;
@@ -28,14 +31,15 @@ import org.qmp4j.testing.RawConnection;
 
 /**
  * The differential suite: every transcript replayed against QEMU 7.2 and against a qmp4j server
- * that declares QEMU's schema and version; what each session received must be the same (see
- * {@link Comparison}). Needs {@code qemu-system-x86_64}: without it the suite is skipped, or fails
- * under {@code CI=true}. A summary (cases, byte-identical count, rows, time) goes to standard
- * output and to the file named by the system property {@code qmp4j.conformance.report}.
+ * that declares QEMU's schema and version; what each session received must be the same (see {@link
+ * Comparison}). Needs {@code qemu-system-x86_64}: without it the suite is skipped, or fails under
+ * {@code CI=true}. A summary (cases, byte-identical count, rows, time) goes to standard output and
+ * to the file named by the system property {@code qmp4j.conformance.report}.
  */
 class ConformanceIT {
   private static final ObjectMapper JSON = new ObjectMapper();
-  private static final String UNMASKED_SCHEMA = "/org/qmp4j/schema/qemu-7.2-schema-unmasked.json.gz";
+  private static final String UNMASKED_SCHEMA =
+      "/org/qmp4j/schema/qemu-7.2-schema-unmasked.json.gz";
 
   private static QemuTarget qemu;
   private static Qmp4jTarget qmp4j;
@@ -44,6 +48,16 @@ class ConformanceIT {
   private static JsonNode qemuSchema;
   private static QapiSchema introspection;
   private static long started;
+
+  /** Replays against qmp4j while the test thread replays against QEMU. */
+  private static final ExecutorService replayer =
+      Executors.newSingleThreadExecutor(
+          r -> {
+            Thread th = new Thread(r, "conformance-qmp4j");
+            th.setDaemon(true);
+            return th;
+          });
+
   private static final List<String> results = Collections.synchronizedList(new ArrayList<>());
   private static final List<String> known = Collections.synchronizedList(new ArrayList<>());
   private static int identical;
@@ -74,6 +88,7 @@ class ConformanceIT {
 
   @AfterAll
   static void stop() throws IOException {
+    replayer.shutdownNow();
     if (qmp4j != null) {
       qmp4j.close();
     }
@@ -85,7 +100,8 @@ class ConformanceIT {
     }
     double seconds = (System.nanoTime() - started) / 1e9;
     StringBuilder sb = new StringBuilder();
-    sb.append("qmp4j conformance against QEMU ").append(version == null ? "?" : version.versionString());
+    sb.append("qmp4j conformance against QEMU ")
+        .append(version == null ? "?" : version.versionString());
     sb.append(String.format("%n  cases passed: %d of %d", passed, results.size()));
     sb.append(String.format("%n  byte-identical after normalisation: %d", identical));
     sb.append(String.format("%n  known divergences: %d", known.size()));
@@ -107,8 +123,8 @@ class ConformanceIT {
   }
 
   /**
-   * The qmp4j side loads QEMU's schema with real type names (kept by qmp4j-schema); masked, it
-   * must be exactly what this QEMU reports, or the comparison would be between different servers.
+   * The qmp4j side loads QEMU's schema with real type names (kept by qmp4j-schema); masked, it must
+   * be exactly what this QEMU reports, or the comparison would be between different servers.
    */
   @Test
   void qmp4jDeclaresTheSchemaQemuReports() {
@@ -123,7 +139,9 @@ class ConformanceIT {
   @TestFactory
   Stream<DynamicTest> transcripts() {
     List<Transcript> all = Transcripts.all();
-    assertTrue(all.size() >= Integer.getInteger("qmp4j.conformance.minCases", 150), "at least 150 cases, have " + all.size());
+    assertTrue(
+        all.size() >= Integer.getInteger("qmp4j.conformance.minCases", 150),
+        "at least 150 cases, have " + all.size());
     return all.stream().map(t -> DynamicTest.dynamicTest(t.name(), () -> replay(t)));
   }
 
@@ -134,12 +152,15 @@ class ConformanceIT {
     if (t.fresh()) {
       try (QemuTarget ownQemu = QemuTarget.start();
           Qmp4jTarget ownQmp4j = Qmp4jTarget.start(schema, introspection, version)) {
+        Future<TranscriptRunner.Run> theirs =
+            replayer.submit(() -> TranscriptRunner.run(ownQmp4j, t));
         q = TranscriptRunner.run(ownQemu, t);
-        j = TranscriptRunner.run(ownQmp4j, t);
+        j = theirs.get();
       }
     } else {
+      Future<TranscriptRunner.Run> theirs = replayer.submit(() -> TranscriptRunner.run(qmp4j, t));
       q = TranscriptRunner.run(qemu, t);
-      j = TranscriptRunner.run(qmp4j, t);
+      j = theirs.get();
       ensureQemuSurvived(t);
     }
     long millis = (System.nanoTime() - t0) / 1_000_000;
@@ -152,6 +173,10 @@ class ConformanceIT {
             millis,
             t.name());
     results.add(summary);
+    String show = System.getProperty("qmp4j.conformance.show");
+    if (show != null && t.name().matches(show)) {
+      System.out.println(c.sideBySide());
+    }
     if (!c.oracleProblems().isEmpty()) {
       fail("the transcript does not describe what QEMU does:\n" + c.sideBySide());
     }

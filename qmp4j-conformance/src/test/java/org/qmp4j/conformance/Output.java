@@ -22,15 +22,13 @@ import java.util.regex.Pattern;
  * CRLF (never a bare CR or LF) between their lines. Each message is kept as sent, as a JSON value
  * normalised for comparison, and as text normalised for a byte comparison.
  *
- * <p>Normalisation replaces what legitimately differs between two servers: event timestamps
- * ({@code seconds}, {@code microseconds}: 0) and the version's {@code micro} (0) and {@code
- * package} (""). Everything else must be equal.
+ * <p>Normalisation replaces what legitimately differs between two servers: event timestamps ({@code
+ * seconds}, {@code microseconds}: 0) and the version's {@code micro} (0) and {@code package} ("").
+ * Everything else must be equal.
  */
 final class Output {
   private static final ObjectMapper JSON =
-      JsonMapper.builder()
-          .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
-          .build();
+      JsonMapper.builder().enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
 
   private static final Pattern SECONDS = Pattern.compile("\"(seconds|microseconds|micro)\": \\d+");
   private static final Pattern PACKAGE = Pattern.compile("\"package\": \"(?:[^\"\\\\]|\\\\.)*\"");

@@ -13,6 +13,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.EnumMap;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.qmp4j.protocol.QmpErrorException;
 import org.qmp4j.protocol.QmpVersion;
 import org.qmp4j.schema.QapiSchema;
@@ -22,8 +24,8 @@ import org.qmp4j.server.QmpServer;
 
 /**
  * A qmp4j server that declares QEMU's schema and version and answers the few commands the
- * transcripts run successfully the way QEMU 7.2 does with {@code -S -machine none -nodefaults}:
- * the run state ({@code query-status}, {@code stop} and {@code cont} with STOP and RESUME, {@code
+ * transcripts run successfully the way QEMU 7.2 does with {@code -S -machine none -nodefaults}: the
+ * run state ({@code query-status}, {@code stop} and {@code cont} with STOP and RESUME, {@code
  * system_reset} with RESET), yank instances (one per monitor chardev), and the fixed answers of a
  * few queries and of handlers that fail on such a machine. Everything else the server does itself
  * (greeting, negotiation, parsing, request checks, argument validation, OOB, introspection).
@@ -48,10 +50,12 @@ final class Qmp4jTarget implements Target {
             .commandInline("stop", this::stop)
             .commandInline("cont", this::cont)
             .commandInline("system_reset", this::systemReset)
+            .commandInline("quit", this::quit)
             .commandInline("query-name", (ctx, args) -> NODES.objectNode())
             .commandInline(
                 "query-uuid",
-                (ctx, args) -> NODES.objectNode().put("UUID", "00000000-0000-0000-0000-000000000000"))
+                (ctx, args) ->
+                    NODES.objectNode().put("UUID", "00000000-0000-0000-0000-000000000000"))
             .commandInline("query-iothreads", (ctx, args) -> NODES.arrayNode())
             .commandInline("query-block-jobs", (ctx, args) -> NODES.arrayNode())
             .commandInline("query-mice", (ctx, args) -> NODES.arrayNode())
@@ -143,12 +147,16 @@ final class Qmp4jTarget implements Target {
   // ---------------------------------------------------------------------------------------------
   // The machine: QEMU 7.2's run state with -S and no guest
 
+  /**
+   * StatusInfo with its members added in schema order, as QEMU's output visitor adds them: status
+   * and singlestep share a hash bucket, so the order of insertion decides the order on the wire.
+   */
   private ObjectNode status() {
     String s = runState;
     ObjectNode r = NODES.objectNode();
-    r.put("status", s);
-    r.put("singlestep", false);
     r.put("running", s.equals("running"));
+    r.put("singlestep", false);
+    r.put("status", s);
     return r;
   }
 
@@ -171,8 +179,8 @@ final class Qmp4jTarget implements Target {
   }
 
   /**
-   * QEMU resets the machine and emits RESET; a machine that was not running goes back to
-   * prelaunch. (QEMU does it from its main loop; on 7.2 the event still precedes the reply.)
+   * QEMU resets the machine and emits RESET; a machine that was not running goes back to prelaunch.
+   * (QEMU does it from its main loop; on 7.2 the event still precedes the reply.)
    */
   private JsonNode systemReset(CommandContext ctx, ObjectNode args) {
     ObjectNode data = NODES.objectNode();
@@ -185,6 +193,21 @@ final class Qmp4jTarget implements Target {
     return null;
   }
 
+  /**
+   * QEMU's quit: SHUTDOWN, the reply, then the process exits, which closes every connection. Here
+   * the server closes shortly after the reply has gone out.
+   */
+  private JsonNode quit(CommandContext ctx, ObjectNode args) {
+    ObjectNode data = NODES.objectNode();
+    data.put("guest", false);
+    data.put("reason", "host-qmp-quit");
+    ctx.server().emit("SHUTDOWN", data);
+    QmpServer s = ctx.server();
+    CompletableFuture.delayedExecutor(50, TimeUnit.MILLISECONDS).execute(s::close);
+    return null;
+  }
+
+  /** SevInfo, members in schema order. */
   private static ObjectNode sev() {
     ObjectNode r = NODES.objectNode();
     r.put("enabled", false);

@@ -4,11 +4,11 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * The rows of the reference ({@code /work/shared/reference/qemu-7.2-behaviour.md}, sections 0 to
- * 8) and whether a differential test of a protocol engine applies to them. Row ids are the section
- * number and, for sections without numbered subsections, a short name of the subsection. A row
- * that does not apply says why (the transcripts cannot provoke it on {@code -machine none}, or it
- * is about the machine rather than the protocol engine). docs/conformance.md shows the same table.
+ * The rows of the reference ({@code /work/shared/reference/qemu-7.2-behaviour.md}, sections 0 to 8)
+ * and whether a differential test of a protocol engine applies to them. Row ids are the section
+ * number and, for sections without numbered subsections, a short name of the subsection. A row that
+ * does not apply says why (the transcripts cannot provoke it on {@code -machine none}, or it is
+ * about the machine rather than the protocol engine). docs/conformance.md shows the same table.
  */
 final class Rows {
   private Rows() {}

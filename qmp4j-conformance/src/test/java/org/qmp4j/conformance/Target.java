@@ -2,7 +2,10 @@ package org.qmp4j.conformance;
 
 import java.nio.file.Path;
 
-/** A server transcripts are replayed against: QEMU or qmp4j, with the monitors of {@link Transcript.Monitor}. */
+/**
+ * A server transcripts are replayed against: QEMU or qmp4j, with the monitors of {@link
+ * Transcript.Monitor}.
+ */
 interface Target extends AutoCloseable {
   /** "QEMU" or "qmp4j". */
   String name();

@@ -5,8 +5,8 @@ import java.util.Objects;
 
 /**
  * One conformance case: what a client does on one or more sessions, step by step. The same steps
- * are replayed against QEMU and against qmp4j, and what each session received is compared. The
- * text form is described in {@code docs/conformance.md} and read by {@link TranscriptParser}.
+ * are replayed against QEMU and against qmp4j, and what each session received is compared. The text
+ * form is described in {@code docs/conformance.md} and read by {@link TranscriptParser}.
  *
  * @param name unique name, e.g. {@code lexer/stray-percent}
  * @param rows the rows of the reference ({@code qemu-7.2-behaviour.md}) the case covers

@@ -144,8 +144,7 @@ final class TranscriptParser {
         json.append("}");
         String text = json.toString();
         steps.add(
-            new Transcript.Send(
-                n, s, (text + "\n").getBytes(StandardCharsets.US_ASCII), text));
+            new Transcript.Send(n, s, (text + "\n").getBytes(StandardCharsets.US_ASCII), text));
         steps.add(new Transcript.Expect(n, s, 1));
       }
       case "expect" -> {
@@ -204,8 +203,7 @@ final class TranscriptParser {
     if (steps.stream().noneMatch(s -> s instanceof Transcript.Open)) {
       throw new IllegalArgumentException("case " + name + " opens no session");
     }
-    cases.add(
-        new Transcript(name, rows, fresh, knownDivergence, steps, file + ":" + caseLine));
+    cases.add(new Transcript(name, rows, fresh, knownDivergence, steps, file + ":" + caseLine));
     name = null;
   }
 

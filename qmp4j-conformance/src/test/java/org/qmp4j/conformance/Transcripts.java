@@ -20,7 +20,8 @@ final class Transcripts {
   static List<Transcript> all() {
     URL url = Transcripts.class.getResource(DIRECTORY);
     if (url == null) {
-      throw new IllegalStateException("no " + DIRECTORY + " directory next to " + Transcripts.class);
+      throw new IllegalStateException(
+          "no " + DIRECTORY + " directory next to " + Transcripts.class);
     }
     List<Transcript> all = new ArrayList<>();
     try (Stream<Path> files = Files.list(Path.of(url.toURI()))) {
