@@ -194,6 +194,29 @@ abstract class TransportContract {
   }
 
   @Test
+  void closingWakesABlockedReader() throws Exception {
+    try (QmpListener listener = listen();
+        Pair p = pair(listener)) {
+      CompletableFuture<Object> reader =
+          CompletableFuture.supplyAsync(
+              () -> {
+                try {
+                  return p.client.read(ByteBuffer.allocate(8));
+                } catch (IOException e) {
+                  return e;
+                }
+              });
+      Thread.sleep(300); // let it block
+      assertFalse(reader.isDone(), "nothing to read: the reader is blocked");
+      p.client.close();
+      Object outcome = reader.get(10, TimeUnit.SECONDS);
+      assertTrue(
+          outcome instanceof java.nio.channels.AsynchronousCloseException,
+          "the blocked read ends with AsynchronousCloseException: " + outcome);
+    }
+  }
+
+  @Test
   void closeIsIdempotent() throws Exception {
     QmpListener listener = listen();
     Pair p = pair(listener);
@@ -326,7 +349,10 @@ abstract class TransportContract {
     try (Stream<Path> list = Files.list(Path.of("/proc/self/fd"))) {
       for (Path fd : (Iterable<Path>) list::iterator) {
         try {
-          fds.put(fd.getFileName().toString(), Files.readSymbolicLink(fd).toString());
+          String target = Files.readSymbolicLink(fd).toString();
+          if (!target.equals("/proc/" + ProcessHandle.current().pid() + "/fd")) {
+            fds.put(fd.getFileName().toString(), target); // (not the listing's own descriptor)
+          }
         } catch (IOException e) {
           // the listing's own descriptor, closed by now
         }

@@ -3,6 +3,8 @@ package org.qmp4j.transport.internal;
 import java.io.FileDescriptor;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.channels.AsynchronousCloseException;
+import java.nio.channels.ClosedChannelException;
 import java.util.List;
 import org.newsclub.net.unix.AFUNIXSocketChannel;
 import org.qmp4j.transport.QmpAddress;
@@ -36,6 +38,21 @@ final class JunixConnection extends SocketConnection {
 
   @Override
   public int read(ByteBuffer dst) throws IOException {
+    int n;
+    try {
+      n = readSlice(dst);
+    } catch (IOException e) {
+      throw closedMeanwhile(e);
+    }
+    if (n < 0 && !junix.isOpen()) {
+      // junixsocket's close shuts the socket down, so a read blocked in another thread sees the
+      // end of the stream; the JDK (and our contract) report an asynchronous close instead.
+      throw new AsynchronousCloseException();
+    }
+    return n;
+  }
+
+  private int readSlice(ByteBuffer dst) throws IOException {
     if (dst.isDirect() || dst.remaining() <= SLICE) {
       return junix.read(dst);
     }
@@ -46,6 +63,16 @@ final class JunixConnection extends SocketConnection {
     } finally {
       dst.limit(limit);
     }
+  }
+
+  /** An I/O failure caused by a concurrent close, reported as the JDK reports it. */
+  private IOException closedMeanwhile(IOException e) {
+    if (junix.isOpen() || e instanceof ClosedChannelException) {
+      return e;
+    }
+    AsynchronousCloseException closed = new AsynchronousCloseException();
+    closed.initCause(e);
+    return closed;
   }
 
   @Override
@@ -76,6 +103,8 @@ final class JunixConnection extends SocketConnection {
       int n;
       try {
         n = writeSlice(src);
+      } catch (IOException e) {
+        throw closedMeanwhile(e);
       } finally {
         if (passing && total == 0) {
           clearOutbound();
