@@ -49,8 +49,14 @@ import org.qmp4j.protocol.corpus.CorpusRecording.Reply;
  */
 final class CorpusReplay {
 
-  /** Inputs up to this size are fed at every split point; larger ones in big random chunks. */
-  static final int ALL_WAYS_LIMIT = 64 * 1024;
+  /**
+   * Inputs up to this size are fed in every way {@link ReaderHarness} knows (every split point);
+   * larger ones whole, one byte at a time (up to {@link #BYTEWISE_LIMIT}) and in random chunks.
+   */
+  static final int ALL_WAYS_LIMIT = 1536;
+
+  /** Inputs up to this size are also fed one byte at a time. */
+  static final int BYTEWISE_LIMIT = 1 << 20;
 
   static final String NOT_AN_OBJECT = "QMP input must be a JSON object";
 
@@ -123,6 +129,16 @@ final class CorpusReplay {
       return ReaderHarness.readAllWays(QmpReader::strict, stream);
     }
     List<Object> whole = ReaderHarness.readOnce(QmpReader.strict(), stream);
+    if (allWays && stream.length <= BYTEWISE_LIMIT) {
+      ReaderHarness.Recorder recorder = new ReaderHarness.Recorder();
+      QmpReader reader = QmpReader.strict();
+      byte[] one = new byte[1];
+      for (byte b : stream) {
+        one[0] = b;
+        reader.feed(one, recorder);
+      }
+      assertEquals(whole, recorder.results(), "one byte at a time");
+    }
     Random random = new Random(stream.length);
     int[] maxChunks =
         stream.length <= 4 << 20 ? new int[] {64, 4096} : new int[] {1 << 20, 8 << 20};
