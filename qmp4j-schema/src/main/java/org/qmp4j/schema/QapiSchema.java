@@ -408,6 +408,11 @@ public final class QapiSchema {
       return this;
     }
 
+    /** Declares an event without data. */
+    public Builder event(String name) {
+      return event(name, e -> {});
+    }
+
     /** Declares an event; {@code argType} names the type of its data, {@code null} for none. */
     public Builder event(String name, String argType) {
       return event(

@@ -32,14 +32,8 @@ class QDictOrderTest {
 
   @Test
   void laterInsertComesFirstWithinABucket() {
-    String a = "a";
-    String b = null;
-    for (int i = 0; b == null; i++) {
-      if (!("k" + i).equals(a) && QDictOrder.bucket("k" + i) == QDictOrder.bucket(a)) {
-        b = "k" + i;
-      }
-    }
-    assertEquals(List.of(b, a), QDictOrder.iterationOrder(List.of(a, b)));
-    assertEquals(List.of(a, b), QDictOrder.iterationOrder(List.of(b, a)));
+    assertEquals(QDictOrder.bucket("id"), QDictOrder.bucket("it"));
+    assertEquals(List.of("it", "id"), QDictOrder.iterationOrder(List.of("id", "it")));
+    assertEquals(List.of("id", "it"), QDictOrder.iterationOrder(List.of("it", "id")));
   }
 }

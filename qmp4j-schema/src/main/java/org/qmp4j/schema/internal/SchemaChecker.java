@@ -35,13 +35,17 @@ public final class SchemaChecker {
     }
     for (Record r : index.entities()) {
       if (r instanceof SchemaCommand c) {
-        if (!(index.type(c.argType()) instanceof ObjectType)) {
-          problems.add("arguments of command '" + c.name() + "' are not an object type");
+        String what = "arguments of command '" + c.name() + "'";
+        ref(index, c.argType(), what, problems);
+        if (index.type(c.argType()) != null && !(index.type(c.argType()) instanceof ObjectType)) {
+          problems.add(what + " are not an object type");
         }
         ref(index, c.retType(), "return type of command '" + c.name() + "'", problems);
       } else if (r instanceof SchemaEvent e) {
-        if (!(index.type(e.argType()) instanceof ObjectType)) {
-          problems.add("data of event '" + e.name() + "' is not an object type");
+        String what = "data of event '" + e.name() + "'";
+        ref(index, e.argType(), what, problems);
+        if (index.type(e.argType()) != null && !(index.type(e.argType()) instanceof ObjectType)) {
+          problems.add(what + " is not an object type");
         }
       }
     }
