@@ -1,0 +1,98 @@
+package org.qmp4j.sim;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.util.concurrent.ExecutionException;
+
+/**
+ * {@code qmp4j serve}: runs a simulated machine behind one QMP monitor per address until a client
+ * sends {@code quit} (or the guest powers off), then exits with QEMU's status.
+ *
+ * <pre>
+ * java -cp ... org.qmp4j.sim.SimulatorMain --qmp unix:/tmp/qmp.sock [-S] [--pretty] [--name NAME]
+ * </pre>
+ */
+public final class SimulatorMain {
+  private SimulatorMain() {}
+
+  public static void main(String[] args) {
+    int status;
+    try {
+      status = run(SimulatorOptions.parse(args), System.err);
+    } catch (IllegalArgumentException e) {
+      System.err.println("qmp4j serve: " + e.getMessage());
+      status = 2;
+    } catch (IOException e) {
+      System.err.println("qmp4j serve: " + e.getMessage());
+      status = 1;
+    }
+    System.exit(status);
+  }
+
+  /**
+   * Starts the machine, listens on every address (printing one line each to {@code log}), and waits
+   * until the machine ends.
+   *
+   * @return the exit status: 0, or 1 after a guest panic with action {@code exit-failure}
+   * @throws IOException if an address cannot be listened on (the machine is closed then)
+   */
+  public static int run(SimulatorOptions options, PrintStream log) throws IOException {
+    try (SimulatedMachine vm = start(options, log)) {
+      return vm.terminated().get();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return 1;
+    } catch (ExecutionException e) {
+      throw new IOException(e.getCause());
+    }
+  }
+
+  /** Starts the machine and its monitors, and returns at once. */
+  public static SimulatedMachine start(SimulatorOptions options, PrintStream log)
+      throws IOException {
+    SimulatedMachine vm = options.machine().build();
+    try {
+      for (String address : options.monitors()) {
+        listen(vm, address, options.pretty());
+        if (log != null) {
+          log.println("qmp4j serve: QMP on " + address);
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      vm.close();
+      throw e;
+    }
+    return vm;
+  }
+
+  /** Listens on {@code address}: {@code unix:PATH}, {@code tcp:HOST:PORT}, PATH or HOST:PORT. */
+  static void listen(SimulatedMachine vm, String address, boolean pretty) throws IOException {
+    if (address.startsWith("unix:")) {
+      vm.listen(Path.of(address.substring(5)), pretty);
+      return;
+    }
+    String tcp = address.startsWith("tcp:") ? address.substring(4) : null;
+    if (tcp == null && (address.contains("/") || !address.contains(":"))) {
+      vm.listen(Path.of(address), pretty);
+      return;
+    }
+    String hostPort = tcp != null ? tcp : address;
+    int colon = hostPort.lastIndexOf(':');
+    if (colon < 0) {
+      throw new IllegalArgumentException("not an address: " + address);
+    }
+    String host = hostPort.substring(0, colon);
+    if (host.startsWith("[") && host.endsWith("]")) {
+      host = host.substring(1, host.length() - 1);
+    }
+    int port;
+    try {
+      port = Integer.parseInt(hostPort.substring(colon + 1));
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException("not a port in " + address);
+    }
+    vm.listen(new InetSocketAddress(host.isEmpty() ? "127.0.0.1" : host, port), pretty);
+  }
+}

@@ -1,0 +1,496 @@
+package org.qmp4j.sim.internal;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ScheduledFuture;
+import org.qmp4j.protocol.QmpErrorException;
+import org.qmp4j.sim.RunState;
+
+/**
+ * Guest devices: hot-plug and unplug (acknowledged by the simulated guest), the PCI bus, QOM paths,
+ * NICs and their receive filters, virtio-serial ports, DIMMs, and the balloon. Guarded by the
+ * machine's monitor.
+ */
+public final class Devices {
+  /** What the simulator knows of a device model: PCI identity and QOM type. */
+  record Model(
+      String driver,
+      boolean pci,
+      int vendor,
+      int device,
+      int subsystem,
+      int classCode,
+      String desc) {}
+
+  static final Map<String, Model> MODELS = new LinkedHashMap<>();
+
+  static {
+    model(new Model("virtio-net-pci", true, 0x1af4, 0x1000, 1, 0x0200, "Ethernet controller"));
+    model(new Model("e1000", true, 0x8086, 0x100e, 0x1100, 0x0200, "Ethernet controller"));
+    model(new Model("virtio-blk-pci", true, 0x1af4, 0x1001, 2, 0x0100, "SCSI controller"));
+    model(new Model("virtio-balloon-pci", true, 0x1af4, 0x1002, 5, 0x00ff, null));
+    model(new Model("virtio-serial-pci", true, 0x1af4, 0x1003, 3, 0x0780, "Class 0780"));
+    model(new Model("ide-cd", false, 0, 0, 0, 0, null));
+    model(new Model("ide-hd", false, 0, 0, 0, 0, null));
+    model(new Model("virtserialport", false, 0, 0, 0, 0, null));
+    model(new Model("virtconsole", false, 0, 0, 0, 0, null));
+    model(new Model("pc-dimm", false, 0, 0, 0, 0, null));
+    model(new Model("i6300esb", true, 0x8086, 0x25ab, 0x1100, 0x0880, "Class 0880"));
+    model(new Model("pvpanic", false, 0, 0, 0, 0, null));
+  }
+
+  private static void model(Model m) {
+    MODELS.put(m.driver(), m);
+  }
+
+  static final class Device {
+    final String id;
+    final String path;
+    final Model model;
+    final int slot;
+    final boolean hotplugged;
+    String mac;
+    boolean pendingUnplug;
+    boolean portOpen;
+    String portName;
+    ScheduledFuture<?> unplugTimer;
+
+    Device(String id, String path, Model model, int slot, boolean hotplugged) {
+      this.id = id;
+      this.path = path;
+      this.model = model;
+      this.slot = slot;
+      this.hotplugged = hotplugged;
+    }
+  }
+
+  private final Machine machine;
+  final Map<String, Device> devices = new LinkedHashMap<>();
+  private int anonymous;
+  private int macCounter = 0x56;
+  private Device balloon;
+  private long balloonActual;
+  private long balloonTarget;
+  private ScheduledFuture<?> balloonTimer;
+
+  Devices(Machine machine) {
+    this.machine = machine;
+    for (MachineConfig.DriveSpec d : machine.config().drives()) {
+      add(d.model(), d.deviceId(), null, false);
+    }
+    for (MachineConfig.DeviceSpec d : machine.config().devices()) {
+      Device dev = add(d.driver(), d.id(), d.mac(), false);
+      if (d.driver().equals("virtio-balloon-pci")) {
+        balloon = dev;
+      }
+    }
+    balloonActual = machine.config().memoryBytes();
+    balloonTarget = balloonActual;
+  }
+
+  private Device add(String driver, String id, String mac, boolean hotplugged) {
+    Model m = MODELS.get(driver);
+    if (m == null) {
+      throw Machine.error("'" + driver + "' is not a valid device model name");
+    }
+    if (id != null && devices.containsKey(id)) {
+      throw Machine.error("Duplicate device ID '" + id + "'");
+    }
+    if (id != null && !id.matches("[A-Za-z][A-Za-z0-9_.-]*")) {
+      throw Machine.error(
+          "Parameter 'id' expects an identifier"); // QEMU's text for ids that are not identifiers
+    }
+    String path =
+        id != null
+            ? "/machine/peripheral/" + id
+            : "/machine/peripheral-anon/device[" + anonymous++ + "]";
+    int slot = 0;
+    if (m.pci()) {
+      slot = 2;
+      for (Device d : devices.values()) {
+        if (d.model.pci()) {
+          slot = Math.max(slot, d.slot + 1);
+        }
+      }
+      if (slot > 31) {
+        throw Machine.error("PCI: no slot/function available for " + driver + ", all in use");
+      }
+    }
+    Device d = new Device(id != null ? id : path, path, m, slot, hotplugged);
+    if (driver.equals("virtio-net-pci") || driver.equals("e1000")) {
+      d.mac = mac != null ? mac : String.format("52:54:00:12:34:%02x", macCounter++);
+    }
+    devices.put(d.id, d);
+    return d;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Hot-plug
+
+  void deviceAdd(JsonNode args) {
+    String driver = Json.str(args, "driver", "");
+    String id = Json.str(args, "id", null);
+    if (driver.equals("virtio-balloon-pci") && balloon != null) {
+      throw Machine.error("Only one balloon device is supported");
+    }
+    Device d = add(driver, id, Json.str(args, "mac", null), true);
+    if (driver.equals("virtio-balloon-pci")) {
+      balloon = d;
+    }
+    if (driver.equals("virtserialport") || driver.equals("virtconsole")) {
+      d.portName = Json.str(args, "name", d.id);
+    }
+  }
+
+  void deviceDel(String id) {
+    Device d = devices.get(id);
+    if (d == null) {
+      Device byPath = null;
+      for (Device x : devices.values()) {
+        if (x.path.equals(id)) {
+          byPath = x;
+        }
+      }
+      if (byPath == null) {
+        throw new QmpErrorException.DeviceNotFoundException(
+            "Device '" + id + "' not found", null, null);
+      }
+      d = byPath;
+    }
+    if (d.pendingUnplug) {
+      throw Machine.error("Device " + id + " is already in the process of unplug");
+    }
+    if (!d.model.pci() && !d.model.driver().startsWith("virt") && !d.hotplugged) {
+      throw Machine.error(
+          "Bus '" + "ide.0" + "' does not support hotplugging"); // IDE devices cannot be unplugged
+    }
+    d.pendingUnplug = true;
+    scheduleUnplug(d);
+  }
+
+  private void scheduleUnplug(Device d) {
+    if (machine.state() != RunState.RUNNING || machine.config().guestUnplugDelay() == null) {
+      return; // the guest acknowledges once it runs
+    }
+    d.unplugTimer =
+        machine.schedule(
+            machine.config().guestUnplugDelay(),
+            () -> {
+              synchronized (machine) {
+                if (devices.get(d.id) == d && machine.state() == RunState.RUNNING) {
+                  unplugged(d);
+                }
+              }
+            });
+  }
+
+  /** The guest released the device: DEVICE_DELETED for its virtio backend, then for itself. */
+  void unplugged(Device d) {
+    devices.remove(d.id);
+    if (d == balloon) {
+      balloon = null;
+    }
+    if (d.model.driver().startsWith("virtio-") && d.model.pci()) {
+      machine.emit("DEVICE_DELETED", Json.obj("path", d.path + "/virtio-backend"));
+    }
+    machine.emit(
+        "DEVICE_DELETED", Json.obj("device", d.path.equals(d.id) ? null : d.id, "path", d.path));
+  }
+
+  /** The guest acknowledges every pending unplug (when it runs again). */
+  void guestRuns() {
+    for (Device d : new ArrayList<>(devices.values())) {
+      if (d.pendingUnplug && d.unplugTimer == null) {
+        scheduleUnplug(d);
+      }
+    }
+    balloonStep();
+  }
+
+  /** The guest acknowledges the unplug of {@code id} now. */
+  public void acknowledgeUnplug(String id) {
+    synchronized (machine) {
+      Device d = devices.get(id);
+      if (d == null || !d.pendingUnplug) {
+        throw Machine.error("Device '" + id + "' is not being unplugged");
+      }
+      unplugged(d);
+    }
+  }
+
+  /** Memory hot-(un)plug as a guest reports it through ACPI _OST. */
+  public void acpiOst(String device, String slot, String slotType, long source, long status) {
+    machine.emit(
+        "ACPI_DEVICE_OST",
+        Json.obj(
+            "info",
+            Json.obj(
+                "device",
+                device,
+                "slot",
+                slot,
+                "slot-type",
+                slotType,
+                "source",
+                source,
+                "status",
+                status)));
+  }
+
+  /** The guest refused to release a DIMM. */
+  public void memUnplugError(String device, String msg) {
+    synchronized (machine) {
+      Device d = devices.get(device);
+      if (d != null) {
+        d.pendingUnplug = false;
+        if (d.unplugTimer != null) {
+          d.unplugTimer.cancel(false);
+          d.unplugTimer = null;
+        }
+      }
+      machine.emit("MEM_UNPLUG_ERROR", Json.obj("device", device, "msg", msg));
+    }
+  }
+
+  void reset() {
+    for (Device d : new ArrayList<>(devices.values())) {
+      if (d.pendingUnplug && machine.state() != RunState.RUNNING) {
+        // A reset completes pending unplugs, as QEMU's reset of the hotplug controller does.
+        unplugged(d);
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // QOM and PCI
+
+  ArrayNode qomList(String path) {
+    ArrayNode out = Json.arr();
+    out.addObject().put("name", "type").put("type", "string");
+    if (path.equals("/")) {
+      out.addObject().put("name", "objects").put("type", "child<container>");
+      out.addObject().put("name", "machine").put("type", "child<pc-i440fx-7.2-machine>");
+      out.addObject().put("name", "chardevs").put("type", "child<container>");
+      return out;
+    }
+    if (path.equals("/machine")) {
+      out.addObject().put("name", "peripheral").put("type", "child<container>");
+      out.addObject().put("name", "peripheral-anon").put("type", "child<container>");
+      out.addObject().put("name", "unattached").put("type", "child<container>");
+      return out;
+    }
+    if (path.equals("/machine/peripheral") || path.equals("/machine/peripheral-anon")) {
+      List<Device> list = new ArrayList<>(devices.values());
+      java.util.Collections.reverse(list);
+      for (Device d : list) {
+        int slash = d.path.lastIndexOf('/');
+        if (d.path.substring(0, slash).equals(path)) {
+          out.addObject()
+              .put("name", d.path.substring(slash + 1))
+              .put("type", "child<" + d.model.driver() + ">");
+        }
+      }
+      return out;
+    }
+    for (Device d : devices.values()) {
+      if (d.path.equals(path)) {
+        out.addObject().put("name", "parent_bus").put("type", "link<bus>");
+        out.addObject().put("name", "realized").put("type", "bool");
+        out.addObject().put("name", "hotplugged").put("type", "bool");
+        out.addObject().put("name", "hotpluggable").put("type", "bool");
+        if (d.mac != null) {
+          out.addObject().put("name", "mac").put("type", "str");
+        }
+        return out;
+      }
+    }
+    throw new QmpErrorException.DeviceNotFoundException(
+        "Device '" + path + "' not found", null, null);
+  }
+
+  ArrayNode queryPci() {
+    ArrayNode devs = Json.arr();
+    devs.add(pci(0, 0, "", 0x0600, "Host bridge", 0x8086, 0x1237, 0x1af4, 0x1100, false));
+    devs.add(pci(1, 0, "", 0x0601, "ISA bridge", 0x8086, 0x7000, 0x1af4, 0x1100, false));
+    ObjectNode ide = pci(1, 1, "", 0x0101, "IDE controller", 0x8086, 0x7010, 0x1af4, 0x1100, false);
+    ide.withArray("regions").add(Json.obj("bar", 4, "size", 16, "address", -1, "type", "io"));
+    devs.add(ide);
+    devs.add(pci(1, 3, "", 0x0680, "Bridge", 0x8086, 0x7113, 0x1af4, 0x1100, true));
+    for (Device d : devices.values()) {
+      if (d.model.pci()) {
+        Model m = d.model;
+        devs.add(
+            pci(
+                d.slot,
+                0,
+                d.path.equals(d.id) ? d.id : "",
+                m.classCode(),
+                m.desc(),
+                m.vendor(),
+                m.device(),
+                0x1af4,
+                m.subsystem(),
+                true));
+      }
+    }
+    ArrayNode out = Json.arr();
+    out.add(Json.obj("bus", 0, "devices", devs));
+    return out;
+  }
+
+  private static ObjectNode pci(
+      int slot,
+      int function,
+      String qdevId,
+      int classCode,
+      String desc,
+      int vendor,
+      int device,
+      int subVendor,
+      int subsystem,
+      boolean irq) {
+    ObjectNode o = Json.obj("irq_pin", irq ? 1 : 0, "bus", 0, "qdev_id", qdevId);
+    if (irq) {
+      o.put("irq", 0);
+    }
+    o.put("slot", slot);
+    o.set("class_info", Json.obj("class", classCode, "desc", desc));
+    o.set(
+        "id",
+        Json.obj(
+            "device",
+            device,
+            "subsystem-vendor",
+            subVendor,
+            "vendor",
+            vendor,
+            "subsystem",
+            subsystem));
+    o.put("function", function);
+    o.set("regions", Json.arr());
+    return o;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // NICs
+
+  ArrayNode queryRxFilter(String name) {
+    ArrayNode out = Json.arr();
+    for (Device d : devices.values()) {
+      if (d.mac == null || (name != null && !name.equals(d.id))) {
+        continue;
+      }
+      if (!d.model.driver().equals("virtio-net-pci")) {
+        if (name != null) {
+          throw Machine.error("net client(" + name + ") doesn't support rx-filter querying");
+        }
+        continue;
+      }
+      ArrayNode vlans = Json.arr();
+      for (int v = 4095; v >= 0; v--) {
+        vlans.add(v);
+      }
+      ObjectNode f = Json.obj("promiscuous", true, "name", d.id, "main-mac", d.mac);
+      f.put("unicast", "normal");
+      f.put("vlan", "all");
+      f.set("vlan-table", vlans);
+      f.set("unicast-table", Json.arr());
+      f.put("multicast", "normal");
+      f.put("multicast-overflow", false);
+      f.put("unicast-overflow", false);
+      f.set("multicast-table", Json.arr());
+      f.put("broadcast-allowed", false);
+      out.add(f);
+      return out;
+    }
+    if (name != null) {
+      throw Machine.error("net client(" + name + ") isn't a NIC");
+    }
+    return out;
+  }
+
+  /** The guest changes a NIC's receive filter (NIC_RX_FILTER_CHANGED). */
+  public void rxFilterChanged(String id) {
+    synchronized (machine) {
+      Device d = devices.get(id);
+      if (d == null || d.mac == null) {
+        throw Machine.error("No NIC with id '" + id + "'");
+      }
+      machine.emit(
+          "NIC_RX_FILTER_CHANGED", Json.obj("name", d.id, "path", d.path + "/virtio-backend"));
+    }
+  }
+
+  /** The guest opens or closes a virtio-serial port (VSERPORT_CHANGE). */
+  public void vserportChange(String id, boolean open) {
+    synchronized (machine) {
+      Device d = devices.get(id);
+      if (d == null
+          || !(d.model.driver().equals("virtserialport")
+              || d.model.driver().equals("virtconsole"))) {
+        throw Machine.error("No virtio-serial port with id '" + id + "'");
+      }
+      d.portOpen = open;
+      machine.emit("VSERPORT_CHANGE", Json.obj("id", d.id, "open", open));
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Balloon
+
+  private void requireBalloon() {
+    if (balloon == null) {
+      throw new QmpErrorException.DeviceNotActiveException(
+          "No balloon device has been activated", null, null);
+    }
+  }
+
+  ObjectNode queryBalloon() {
+    requireBalloon();
+    return Json.obj("actual", balloonActual);
+  }
+
+  void balloon(long target) {
+    requireBalloon();
+    if (target <= 0) {
+      throw Machine.error("Parameter 'target' expects a size");
+    }
+    balloonTarget = Math.min(target, machine.config().memoryBytes());
+    balloonStep();
+  }
+
+  /** The guest's balloon driver moves a step towards the target each tick while it runs. */
+  private void balloonStep() {
+    if (balloon == null
+        || balloonActual == balloonTarget
+        || machine.state() != RunState.RUNNING
+        || (balloonTimer != null && !balloonTimer.isDone())) {
+      return;
+    }
+    balloonTimer =
+        machine.schedule(
+            machine.tick(),
+            () -> {
+              synchronized (machine) {
+                balloonTimer = null;
+                if (balloon == null || machine.state() != RunState.RUNNING) {
+                  return;
+                }
+                long step = Math.max(machine.config().memoryBytes() / 8, 1L << 20);
+                long diff = balloonTarget - balloonActual;
+                balloonActual += Math.max(-step, Math.min(step, diff));
+                machine.emit("BALLOON_CHANGE", Json.obj("actual", balloonActual));
+                balloonStep();
+              }
+            });
+  }
+
+  List<Device> list() {
+    return new ArrayList<>(devices.values());
+  }
+}
