@@ -96,6 +96,11 @@ final class SessionCapture implements AutoCloseable {
     }
   }
 
+  /** Half-closes the connection: no more bytes from the client. */
+  void shutdownOutput() throws IOException {
+    channel.shutdownOutput();
+  }
+
   /**
    * Waits until {@code count} more complete messages than awaited so far have arrived.
    *

@@ -81,6 +81,9 @@ record Transcript(
   /** Waits until the session received nothing for {@code millis}. */
   record Quiet(int line, String session, int millis) implements Step {}
 
+  /** Ends the client's output (a half-close): the server reads end-of-stream after the bytes. */
+  record Shutdown(int line, String session) implements Step {}
+
   /** Closes the session's connection (the client hangs up). */
   record Close(int line, String session) implements Step {}
 

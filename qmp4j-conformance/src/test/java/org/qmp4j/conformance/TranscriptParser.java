@@ -168,6 +168,10 @@ final class TranscriptParser {
         String[] a = args(rest, 2, 2, "nothing SESSION MILLIS");
         steps.add(new Transcript.Nothing(n, openSession(a[0]), number(a[1])));
       }
+      case "shutdown" -> {
+        String[] a = args(rest, 1, 1, "shutdown SESSION");
+        steps.add(new Transcript.Shutdown(n, openSession(a[0])));
+      }
       case "close" -> {
         String[] a = args(rest, 1, 1, "close SESSION");
         String s = openSession(a[0]);

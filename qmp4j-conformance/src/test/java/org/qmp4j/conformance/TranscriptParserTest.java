@@ -39,6 +39,7 @@ class TranscriptParserTest {
               nothing a 10
               quiet a 5
               sleep 1
+              shutdown b
               close a
             end
             """);
@@ -68,7 +69,8 @@ class TranscriptParserTest {
     assertEquals(new Transcript.Nothing(14, "a", 10), s.get(9));
     assertEquals(new Transcript.Quiet(15, "a", 5), s.get(10));
     assertEquals(new Transcript.Sleep(16, 1), s.get(11));
-    assertEquals(new Transcript.Close(17, "a"), s.get(12));
+    assertEquals(new Transcript.Shutdown(17, "b"), s.get(12));
+    assertEquals(new Transcript.Close(18, "a"), s.get(13));
   }
 
   @Test

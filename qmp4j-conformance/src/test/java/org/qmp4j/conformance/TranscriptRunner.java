@@ -97,6 +97,9 @@ final class TranscriptRunner {
         return null;
       } else if (step instanceof Transcript.Nothing q) {
         return open.get(q.session()).awaitNothing(q.millis());
+      } else if (step instanceof Transcript.Shutdown h) {
+        open.get(h.session()).shutdownOutput();
+        return null;
       } else if (step instanceof Transcript.Close c) {
         SessionCapture s = open.remove(c.session());
         done.put(s.name(), record(s));
