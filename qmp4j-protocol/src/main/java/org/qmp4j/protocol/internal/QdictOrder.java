@@ -18,7 +18,19 @@ public final class QdictOrder {
 
   /** QEMU's {@code tdb_hash} of the key's modified UTF-8 bytes, modulo the bucket count. */
   public static int bucket(String key) {
-    byte[] bytes = modifiedUtf8(key);
+    int n = key.length();
+    int ascii = 0x238F13AF * n;
+    for (int i = 0; i < n; i++) {
+      char c = key.charAt(i);
+      if (c == 0 || c >= 0x80) {
+        return bucket(modifiedUtf8(key));
+      }
+      ascii += c << (i * 5 % 24);
+    }
+    return Integer.remainderUnsigned(1103515243 * ascii + 12345, BUCKETS);
+  }
+
+  private static int bucket(byte[] bytes) {
     int value = 0x238F13AF * bytes.length;
     for (int i = 0; i < bytes.length; i++) {
       value += (bytes[i] & 0xFF) << (i * 5 % 24);

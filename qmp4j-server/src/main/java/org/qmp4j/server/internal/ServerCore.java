@@ -26,6 +26,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 import org.qmp4j.protocol.JsonSyntaxException;
 import org.qmp4j.protocol.QmpErrorException;
 import org.qmp4j.protocol.QmpVersion;
@@ -307,16 +308,21 @@ public final class ServerCore {
   // ---------------------------------------------------------------------------------------------
   // Dispatch: QEMU's qmp_dispatch(), in its order
 
-  CompletionStage<ObjectNode> dispatch(Session session, JsonNode request) {
+  /**
+   * Validates and executes one request; {@code reply} receives the response (on the I/O thread for
+   * inline handlers and early errors, on whatever thread completes the handler otherwise).
+   */
+  void dispatch(Session session, JsonNode request, Consumer<ObjectNode> reply) {
     if (!(request instanceof ObjectNode dict)) {
-      return done(
+      reply.accept(
           errorResponse(QmpErrorException.GENERIC_ERROR, "QMP input must be a JSON object", null));
+      return;
     }
     JsonNode id = dict.get("id");
-    boolean allowOob = session.oobEnabled();
-    String problem = RequestCheck.check(dict, allowOob);
+    String problem = RequestCheck.check(dict, session.oobEnabled());
     if (problem != null) {
-      return done(errorResponse(QmpErrorException.GENERIC_ERROR, problem, id));
+      reply.accept(errorResponse(QmpErrorException.GENERIC_ERROR, problem, id));
+      return;
     }
     JsonNode execute = dict.get("execute");
     boolean oob = execute == null;
@@ -326,44 +332,54 @@ public final class ServerCore {
             ? commands.get(name)
             : name.equals("qmp_capabilities") ? capabilitiesCommand : null;
     if (command == null) {
-      return done(
+      reply.accept(
           negotiationRewrite(
               session,
               errorResponse(
                   QmpErrorException.COMMAND_NOT_FOUND,
                   "The command " + name + " has not been found",
                   id)));
+      return;
     }
     if (oob && !command.allowOob()) {
-      return done(
+      reply.accept(
           errorResponse(
               QmpErrorException.GENERIC_ERROR,
               "The command " + name + " does not support OOB",
               id));
+      return;
     }
     ObjectNode arguments;
     try {
       arguments = config.schema().validateArguments(name, dict.get("arguments"));
     } catch (QmpErrorException e) {
-      return done(negotiationRewrite(session, errorResponse(e.errorClass(), e.desc(), id)));
+      reply.accept(negotiationRewrite(session, errorResponse(e.errorClass(), e.desc(), id)));
+      return;
     }
     Context context = new Context(session, name, id, oob);
+    Handler h = command.handler();
+    if (h != null && h.mode() == Mode.INLINE) {
+      ObjectNode response;
+      try {
+        response = returnResponse(h.sync().execute(context, arguments), id);
+      } catch (Throwable t) {
+        response = negotiationRewrite(session, failureResponse(name, t, id));
+      }
+      reply.accept(response);
+      return;
+    }
     CompletionStage<JsonNode> result;
     try {
       result = invoke(command, context, arguments);
     } catch (Exception e) {
       result = CompletableFuture.failedFuture(e);
     }
-    CompletableFuture<ObjectNode> response = new CompletableFuture<>();
     result.whenComplete(
-        (value, failure) -> {
-          ObjectNode r =
-              failure == null
-                  ? returnResponse(value, id)
-                  : negotiationRewrite(session, failureResponse(name, failure, id));
-          response.complete(r);
-        });
-    return response;
+        (value, failure) ->
+            reply.accept(
+                failure == null
+                    ? returnResponse(value, id)
+                    : negotiationRewrite(session, failureResponse(name, failure, id))));
   }
 
   private CompletionStage<JsonNode> invoke(Command command, Context context, ObjectNode arguments)
@@ -420,10 +436,6 @@ public final class ServerCore {
       }
     }
     return response;
-  }
-
-  private static <T> CompletionStage<T> done(T value) {
-    return CompletableFuture.completedFuture(value);
   }
 
   private final class Context implements CommandContext {

@@ -204,7 +204,7 @@ final class Session implements QmpSession, QmpReader.Handler, IoLoop.Readiness {
   public void onValue(JsonNode value) {
     if (value instanceof ObjectNode request && request.has("exec-oob") && !request.has("execute")) {
       // Out-of-band: dispatched at once, never queued, whether or not OOB was negotiated.
-      server.dispatch(this, request).whenComplete(this::replyOutOfBand);
+      server.dispatch(this, request, response -> server.loop().run(() -> send(response)));
       return;
     }
     enqueue(value);
@@ -264,10 +264,10 @@ final class Session implements QmpSession, QmpReader.Handler, IoLoop.Readiness {
     if (request instanceof JsonSyntaxException error) {
       finishInBand(server.errorResponse(error), oob);
     } else {
-      server
-          .dispatch(this, (JsonNode) request)
-          .whenComplete(
-              (response, failure) -> server.loop().run(() -> finishInBand(response, oob)));
+      server.dispatch(
+          this,
+          (JsonNode) request,
+          response -> server.loop().run(() -> finishInBand(response, oob)));
     }
   }
 
@@ -284,12 +284,6 @@ final class Session implements QmpSession, QmpReader.Handler, IoLoop.Readiness {
     }
     if (!executing) {
       dispatchNext();
-    }
-  }
-
-  private void replyOutOfBand(ObjectNode response, Throwable failure) {
-    if (response != null) {
-      server.loop().run(() -> send(response));
     }
   }
 
