@@ -179,9 +179,12 @@ public final class QapiSchema {
    * reproduces QEMU 7.2's output exactly (as JSON values; member order within each object is the
    * order QEMU prints, which a server's writer may change).
    *
-   * <p>A schema read from introspection keeps every type it was given, used or not, in its place:
-   * QEMU lists types whose only use is compiled out of its build (7.2 lists two), and so does this
-   * method, so that {@code fromIntrospection(x).toIntrospection()} equals {@code x}.
+   * <p>A schema read from introspection keeps what QEMU's listing says about compiled-out code.
+   * QEMU's generator numbers and orders types counting uses its build compiles out (commands for
+   * other targets), which leaves gaps in the numbers, moves some types forward and lists some types
+   * nothing uses (7.2 lists two). So types already named by a number keep it, listed types keep
+   * their order, and unused listed types are listed too: {@code
+   * fromIntrospection(x).toIntrospection()} equals {@code x}.
    *
    * @return a new array the caller may modify
    */
@@ -250,10 +253,16 @@ public final class QapiSchema {
    * accepts every value. Integral numbers outside [-2<sup>63</sup>, 2<sup>64</sup>-1] count as
    * doubles, as QEMU's parser makes them.
    *
-   * <p>A schema read from introspection knows every integer as {@code int} (int64) and alternates
-   * by their masked number: validation against it accepts out-of-range values of narrower types,
-   * rejects uint64 values above 2<sup>63</sup>-1, and names the alternate's number where QEMU names
-   * the alternate. Deprecation policies ({@code -compat}) are not applied.
+   * <p>A schema read from QEMU's masked introspection has lost two things, and validation against
+   * it differs from QEMU's where they matter: every integer type reads as {@code int}, so {@code
+   * int} there accepts every integer some QAPI integer type accepts (-2<sup>63</sup> to
+   * 2<sup>64</sup>-1; out-of-range values for narrower types pass, and a non-integer for a {@code
+   * uint64}, {@code size} or unsigned member is reported as {@code expected: integer} where QEMU
+   * says {@code expects uint64}); and alternates are named by their number ({@code expected: 334}
+   * where QEMU says {@code expected: StrOrNull}). It never refuses arguments QEMU's validation
+   * accepts. A schema with real names (declared in code, or read from {@link
+   * #toUnmaskedIntrospection()}) has neither gap. Deprecation policies ({@code -compat}) are not
+   * applied.
    *
    * @param command the command's name
    * @param arguments the {@code arguments} object of the request, or {@code null} or a missing node
