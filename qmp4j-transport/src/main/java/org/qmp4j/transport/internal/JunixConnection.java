@@ -14,14 +14,11 @@ import org.qmp4j.transport.QmpAddress;
  *
  * <p>Two of junixsocket's habits shape this class. It copies heap buffers through a per-thread
  * direct buffer that it caches up to 1 MiB and allocates anew above that, so heap buffers are read
- * and written in slices of at most {@link #SLICE} bytes. And it forgets the outbound descriptors
- * before its {@code sendmsg}, whether or not that sends anything, so a write that sends nothing is
- * reported as "descriptors not sent".
+ * and written in slices of at most {@link SocketConnection#SLICE} bytes (1 MiB). And it forgets the
+ * outbound descriptors before its {@code sendmsg}, whether or not that sends anything, so a write
+ * that sends nothing is reported as "descriptors not sent".
  */
 final class JunixConnection extends SocketConnection {
-  /** Largest heap-buffer slice handed to junixsocket at once (below its 1 MiB buffer cache). */
-  static final int SLICE = 512 * 1024;
-
   /**
    * Bytes of ancillary receive buffer. junixsocket 2.10 caps what it allocates at 256 bytes (room
    * for 60 descriptors in one message) whatever is asked for.

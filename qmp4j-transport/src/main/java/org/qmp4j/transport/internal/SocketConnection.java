@@ -15,6 +15,14 @@ import org.qmp4j.transport.QmpConnection;
 
 /** A connection over a socket channel that cannot pass descriptors (JDK unix, TCP). */
 public class SocketConnection implements QmpConnection {
+  /**
+   * Heap buffers are read and written at most this many bytes at a time. Channels copy heap buffers
+   * through a temporary direct buffer as large as the request, which the JDK then keeps per thread
+   * (and junixsocket allocates anew above 1 MiB): slicing bounds that memory, and measured faster
+   * for 16 MiB writes over unix sockets.
+   */
+  static final int SLICE = 1024 * 1024;
+
   protected final SocketChannel channel;
   private final QmpAddress address;
 
@@ -54,12 +62,40 @@ public class SocketConnection implements QmpConnection {
 
   @Override
   public int read(ByteBuffer dst) throws IOException {
-    return channel.read(dst);
+    if (dst.isDirect() || dst.remaining() <= SLICE) {
+      return channel.read(dst);
+    }
+    int limit = dst.limit();
+    dst.limit(dst.position() + SLICE);
+    try {
+      return channel.read(dst);
+    } finally {
+      dst.limit(limit);
+    }
   }
 
   @Override
   public int write(ByteBuffer src) throws IOException {
-    return channel.write(src);
+    if (src.isDirect() || src.remaining() <= SLICE) {
+      return channel.write(src);
+    }
+    int total = 0;
+    while (src.hasRemaining()) {
+      int limit = src.limit();
+      int want = Math.min(SLICE, src.remaining());
+      src.limit(src.position() + want);
+      int n;
+      try {
+        n = channel.write(src);
+      } finally {
+        src.limit(limit);
+      }
+      total += n;
+      if (n < want) {
+        break; // non-blocking, and the socket buffer is full
+      }
+    }
+    return total;
   }
 
   @Override
