@@ -40,7 +40,10 @@ public final class ArgumentVisitor {
   private static final class Frame {
     final String name;
     final ObjectNode dict;
-    final GHashTableOrder unvisited;
+
+    /** The dict's keys in the order they were visited (QEMU removes them from its table). */
+    final List<String> visited;
+
     final ArrayNode list;
     int next;
     long index = -1;
@@ -48,21 +51,36 @@ public final class ArgumentVisitor {
     Frame(String name, ObjectNode dict) {
       this.name = name;
       this.dict = dict;
-      this.unvisited = new GHashTableOrder();
-      List<String> keys = new ArrayList<>(dict.size());
-      dict.fieldNames().forEachRemaining(keys::add);
-      // QEMU fills the table by iterating the QDict, whose order is its own hash order.
-      for (String k : QDictOrder.iterationOrder(keys)) {
-        unvisited.insert(k);
-      }
+      this.visited = new ArrayList<>(dict.size());
       this.list = null;
     }
 
     Frame(String name, ArrayNode list) {
       this.name = name;
       this.dict = null;
-      this.unvisited = null;
+      this.visited = null;
       this.list = list;
+    }
+
+    /**
+     * The key QEMU reports as unexpected, or null if every key was visited. QEMU fills a GLib hash
+     * table with the keys in its QDict's order, removes each key it visits and names the first key
+     * left; replaying that is only needed when a key is left.
+     */
+    String firstUnvisited() {
+      if (visited.size() == dict.size()) {
+        return null;
+      }
+      List<String> keys = new ArrayList<>(dict.size());
+      dict.fieldNames().forEachRemaining(keys::add);
+      GHashTableOrder table = new GHashTableOrder();
+      for (String k : QDictOrder.iterationOrder(keys)) {
+        table.insert(k);
+      }
+      for (String k : visited) {
+        table.remove(k);
+      }
+      return table.first();
     }
   }
 
@@ -128,7 +146,7 @@ public final class ArgumentVisitor {
     if (tos.dict != null) {
       JsonNode v = tos.dict.get(name);
       if (v != null && consume) {
-        tos.unvisited.remove(name);
+        tos.visited.add(name);
       }
       return v;
     }
@@ -153,7 +171,7 @@ public final class ArgumentVisitor {
   }
 
   private void checkStruct() {
-    String key = stack.peek().unvisited.first();
+    String key = stack.peek().firstUnvisited();
     if (key != null) {
       throw error("Parameter '" + fullName(key) + "' is unexpected");
     }
