@@ -121,7 +121,7 @@ public final class Connector {
             busy,
             true);
       }
-      sleep(Math.min(pause, left));
+      sleep(address, Math.min(pause, left));
       pause = Math.min(pause * 2, LAST_PAUSE_NANOS);
     }
   }
@@ -153,7 +153,8 @@ public final class Connector {
       hint = "the path exists but is not a unix socket file";
     } else if (!Files.isWritable(path)) {
       hint = "connecting needs write permission on the socket file";
-    } else if (e instanceof ConnectException || detail.toLowerCase().contains("refused")) {
+    } else if (e instanceof ConnectException
+        || detail.toLowerCase(java.util.Locale.ROOT).contains("refused")) {
       detail = "Connection refused";
       hint = "the socket file exists but nothing listens on it: left behind by a QEMU that exited?";
     } else {
@@ -268,12 +269,13 @@ public final class Connector {
     return ms % 1000 == 0 ? (ms / 1000) + " s" : ms + " ms";
   }
 
-  private static void sleep(long nanos) {
+  private static void sleep(QmpAddress address, long nanos) {
     try {
       TimeUnit.NANOSECONDS.sleep(nanos);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      throw new QmpConnectionException(null, "interrupted while connecting", e);
+      throw new QmpConnectionException(
+          address.toString(), "cannot connect to " + address + ": interrupted", e);
     }
   }
 
