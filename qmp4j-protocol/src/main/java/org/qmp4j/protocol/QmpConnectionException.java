@@ -22,8 +22,7 @@ public class QmpConnectionException extends QmpCommunicationException {
    * @param cause the underlying exception, or {@code null}
    * @param timedOut whether the attempt gave up because its time ran out
    */
-  public QmpConnectionException(
-      String address, String message, Throwable cause, boolean timedOut) {
+  public QmpConnectionException(String address, String message, Throwable cause, boolean timedOut) {
     super(message, cause);
     this.address = address;
     this.timedOut = timedOut;
