@@ -735,7 +735,7 @@ public final class DefaultQmpClient implements QmpClient {
     for (Subscription s : subscriptions) {
       try {
         if (s.filter().test(event)) {
-          s.offer(event, false);
+          s.offer(event, false, true);
         }
       } catch (RuntimeException e) {
         LOG.warn("{}: an event filter threw on {}", name, event.name(), e);
@@ -754,10 +754,17 @@ public final class DefaultQmpClient implements QmpClient {
     }
   }
 
+  /** Wakes the consumers of events queued during one read. Reader thread. */
+  void wakeSubscriptions() {
+    for (Subscription s : subscriptions) {
+      s.wake();
+    }
+  }
+
   /** Offers a synthetic marker to every subscription, whatever its filter. */
   void dispatchMarker(QmpEvent marker) {
     for (Subscription s : subscriptions) {
-      s.offer(marker, true);
+      s.offer(marker, true, false);
     }
   }
 
@@ -1134,6 +1141,7 @@ public final class DefaultQmpClient implements QmpClient {
           lastReceive = System.nanoTime();
           buf.flip();
           reader.feed(buf, this);
+          wakeSubscriptions();
         }
       } catch (ClosedChannelException e) {
         fail(Exceptions.lost(addressText, "connection to " + addressText + " closed", e));
@@ -1147,6 +1155,7 @@ public final class DefaultQmpClient implements QmpClient {
         LOG.error("{}: reader thread failed", name, e);
         fail(Exceptions.lost(addressText, "the reader of " + addressText + " failed: " + e, e));
       } finally {
+        wakeSubscriptions();
         if (failure == null) {
           fail(Exceptions.lost(addressText, "connection to " + addressText + " ended", null));
         }

@@ -76,8 +76,15 @@ final class Subscription implements EventStream, Flow.Subscription {
 
   // ------------------------------------------------------------------ producer side
 
-  /** Called by the reader thread (or a marker source). Never blocks for long, never waits. */
-  void offer(QmpEvent event, boolean marker) {
+  /** Set when events were queued without waking the consumer; see {@link #wake()}. */
+  private volatile boolean wakePending;
+
+  /**
+   * Queues an event. Called by the reader thread (or a marker source); never blocks for long, never
+   * waits. With {@code defer}, the consumer is not woken until {@link #wake()}: the reader queues a
+   * whole read's worth of events, then wakes each consumer once.
+   */
+  void offer(QmpEvent event, boolean marker, boolean defer) {
     boolean schedule = false;
     Throwable failed = null;
     lock.lock();
@@ -114,8 +121,12 @@ final class Subscription implements EventStream, Flow.Subscription {
             break;
         }
       }
-      notEmpty.signal();
-      schedule = needsDrain();
+      if (defer && failed == null) {
+        wakePending = true;
+      } else {
+        notEmpty.signal();
+        schedule = needsDrain();
+      }
     } finally {
       lock.unlock();
     }
@@ -124,6 +135,25 @@ final class Subscription implements EventStream, Flow.Subscription {
     }
     if (failed != null && subscriber == null) {
       finish(failed);
+    }
+  }
+
+  /** Wakes the consumer if events were queued with {@code defer}. */
+  void wake() {
+    if (!wakePending) {
+      return;
+    }
+    boolean schedule;
+    lock.lock();
+    try {
+      wakePending = false;
+      notEmpty.signal();
+      schedule = needsDrain();
+    } finally {
+      lock.unlock();
+    }
+    if (schedule) {
+      schedule();
     }
   }
 
