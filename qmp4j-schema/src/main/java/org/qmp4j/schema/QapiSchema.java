@@ -268,7 +268,8 @@ public final class QapiSchema {
    * @param arguments the {@code arguments} object of the request, or {@code null} or a missing node
    *     when the request has none
    * @return the arguments after coercion, in schema order; values of type {@code any} are the
-   *     caller's nodes, not copies
+   *     caller's nodes, not copies; for a {@linkplain SchemaCommand#freeForm() free-form} command,
+   *     {@code arguments} itself (an empty object if absent)
    * @throws QmpErrorException with class {@code GenericError} and QEMU's text if the arguments are
    *     invalid, or class {@code CommandNotFound} ({@code The command X has not been found}) if the
    *     schema has no such command
