@@ -1,7 +1,10 @@
 package org.qmp4j.conformance;
 
 import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import org.qmp4j.conformance.TranscriptRunner.Run;
 import org.qmp4j.conformance.TranscriptRunner.SessionRecord;
 
@@ -17,11 +20,13 @@ final class Comparison {
   private final List<String> oracleProblems = new ArrayList<>();
   private final List<String> divergences = new ArrayList<>();
   private boolean byteIdentical = true;
+  private final Map<String, List<Range>> unordered;
 
   private Comparison(Transcript transcript, Run qemu, Run qmp4j) {
     this.transcript = transcript;
     this.qemu = qemu;
     this.qmp4j = qmp4j;
+    this.unordered = unorderedRanges(transcript);
   }
 
   static Comparison of(Transcript transcript, Run qemu, Run qmp4j) {
@@ -68,6 +73,45 @@ final class Comparison {
     }
   }
 
+  /** Message indexes {@code [start, end)} of one session that are compared as a multiset. */
+  record Range(int start, int end) {}
+
+  /** The unordered ranges of each session, from the transcript's {@code expect ... unordered}. */
+  static Map<String, List<Range>> unorderedRanges(Transcript t) {
+    Map<String, Integer> counts = new HashMap<>();
+    Map<String, List<Range>> ranges = new HashMap<>();
+    for (Transcript.Step step : t.steps()) {
+      if (step instanceof Transcript.Open o && o.awaitGreeting()) {
+        counts.merge(o.session(), 1, Integer::sum);
+      } else if (step instanceof Transcript.Expect e) {
+        int start = counts.getOrDefault(e.session(), 0);
+        counts.put(e.session(), start + e.count());
+        if (e.unordered()) {
+          ranges
+              .computeIfAbsent(e.session(), k -> new ArrayList<>())
+              .add(new Range(start, start + e.count()));
+        }
+      }
+    }
+    return ranges;
+  }
+
+  /** The messages with each unordered range sorted by its normalised text. */
+  private List<Output.Message> ordered(List<Output.Message> messages, String session) {
+    List<Output.Message> m = new ArrayList<>(messages);
+    for (Range r : unordered.getOrDefault(session, List.of())) {
+      int end = Math.min(r.end(), m.size());
+      if (r.start() < end) {
+        List<Output.Message> part = new ArrayList<>(m.subList(r.start(), end));
+        part.sort(Comparator.comparing(Output.Message::normalisedUnordered));
+        for (int i = 0; i < part.size(); i++) {
+          m.set(r.start() + i, part.get(i));
+        }
+      }
+    }
+    return m;
+  }
+
   private void compareSession(SessionRecord q, SessionRecord j) {
     String s = "session " + q.name() + " (" + q.monitor().id + "): ";
     boolean pretty = q.monitor().pretty;
@@ -79,8 +123,8 @@ final class Comparison {
     for (String p : jo.problems()) {
       divergences.add(s + "framing: " + p);
     }
-    List<Output.Message> qm = qo.messages();
-    List<Output.Message> jm = jo.messages();
+    List<Output.Message> qm = ordered(qo.messages(), q.name());
+    List<Output.Message> jm = ordered(jo.messages(), j.name());
     if (qm.size() != jm.size()) {
       divergences.add(s + "QEMU sent " + qm.size() + " messages, qmp4j " + jm.size());
     }
@@ -116,7 +160,10 @@ final class Comparison {
     }
   }
 
-  /** Both transcripts, session by session and message by message, marking differences. */
+  /**
+   * Both transcripts, session by session and message by message, marking differences. Messages of
+   * an unordered range are shown sorted.
+   */
   String sideBySide() {
     StringBuilder sb = new StringBuilder();
     sb.append("case ").append(transcript.name()).append(" (").append(transcript.source());
@@ -135,8 +182,10 @@ final class Comparison {
       boolean pretty = any.monitor().pretty;
       sb.append("  session ").append(any.name()).append(" on ").append(any.monitor().id);
       sb.append('\n');
-      List<Output.Message> qm = q == null ? List.of() : Output.parse(q.bytes(), pretty).messages();
-      List<Output.Message> jm = j == null ? List.of() : Output.parse(j.bytes(), pretty).messages();
+      List<Output.Message> qm =
+          q == null ? List.of() : ordered(Output.parse(q.bytes(), pretty).messages(), any.name());
+      List<Output.Message> jm =
+          j == null ? List.of() : ordered(Output.parse(j.bytes(), pretty).messages(), any.name());
       for (int k = 0; k < Math.max(qm.size(), jm.size()); k++) {
         Output.Message a = k < qm.size() ? qm.get(k) : null;
         Output.Message b = k < jm.size() ? jm.get(k) : null;

@@ -81,4 +81,26 @@ class ComparisonTest {
         List.of("QEMU did not follow the transcript: line 3: expected 2"), c.oracleProblems());
     assertEquals(List.of(), c.divergences());
   }
+
+  @Test
+  void unorderedExpectationsCompareAsMultisets() {
+    String one = "{\"return\": {}, \"id\": 1}\r\n";
+    String two = "{\"id\": 2, \"error\": {\"class\": \"GenericError\", \"desc\": \"x\"}}\r\n";
+    Transcript unordered =
+        TranscriptParser.parse(
+                "t.qmpt", "case c\nrows 4.queue\nopen a\nline a x\nexpect a 2 unordered\nend\n")
+            .get(0);
+    Transcript ordered =
+        TranscriptParser.parse(
+                "t.qmpt", "case c\nrows 4.queue\nopen a\nline a x\nexpect a 2\nend\n")
+            .get(0);
+    Run q = run("QEMU", GREETING + one + two, false, null);
+    Run j = run("qmp4j", GREETING + two + one, false, null);
+    assertEquals(List.of(), Comparison.of(unordered, q, j).divergences());
+    assertEquals(
+        List.of("session a (compact): message 2 differs", "session a (compact): message 3 differs"),
+        Comparison.of(ordered, q, j).divergences());
+    Run missing = run("qmp4j", GREETING + two + two, false, null);
+    assertFalse(Comparison.of(unordered, q, missing).divergences().isEmpty());
+  }
 }

@@ -42,6 +42,11 @@ final class Output {
    * @param normalised {@code raw} with timestamps and version normalised
    */
   record Message(String raw, JsonNode value, String normalised) {
+    /** A sort key that is the same for messages that are {@link #sameAs}: the value's text. */
+    String normalisedUnordered() {
+      return value != null ? sorted(value).toString() : normalised;
+    }
+
     boolean sameAs(Message other) {
       if (value != null && other.value != null) {
         return value.equals(other.value);
@@ -245,6 +250,27 @@ final class Output {
       for (JsonNode e : node) {
         normalise(e);
       }
+    }
+    return node;
+  }
+
+  /** A copy with every object's members sorted by name, for a key independent of member order. */
+  private static JsonNode sorted(JsonNode node) {
+    if (node instanceof ObjectNode o) {
+      ObjectNode copy = o.objectNode();
+      List<String> names = new ArrayList<>();
+      o.fieldNames().forEachRemaining(names::add);
+      names.sort(null);
+      for (String n : names) {
+        copy.set(n, sorted(o.get(n)));
+      }
+      return copy;
+    }
+    if (node != null && node.isArray()) {
+      com.fasterxml.jackson.databind.node.ArrayNode copy =
+          com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.arrayNode();
+      node.forEach(e -> copy.add(sorted(e)));
+      return copy;
     }
     return node;
   }

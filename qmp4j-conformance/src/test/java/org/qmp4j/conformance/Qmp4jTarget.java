@@ -51,6 +51,7 @@ final class Qmp4jTarget implements Target {
             .commandInline("cont", this::cont)
             .commandInline("system_reset", this::systemReset)
             .commandInline("quit", this::quit)
+            .command("blockdev-add", Qmp4jTarget::blockdevAdd)
             .commandInline("query-name", (ctx, args) -> NODES.objectNode())
             .commandInline(
                 "query-uuid",
@@ -204,6 +205,19 @@ final class Qmp4jTarget implements Target {
     ctx.server().emit("SHUTDOWN", data);
     QmpServer s = ctx.server();
     CompletableFuture.delayedExecutor(50, TimeUnit.MILLISECONDS).execute(s::close);
+    return null;
+  }
+
+  /**
+   * What QEMU's blockdev-add does for the transcripts: a blkdebug node reads its {@code config}
+   * file first (a named pipe in the transcripts, so the command blocks until the pipe is released)
+   * and then opens its image (null-co), which succeeds. Runs on a worker thread, as it blocks.
+   */
+  private static JsonNode blockdevAdd(CommandContext ctx, ObjectNode args) throws IOException {
+    if (!args.path("driver").asText().equals("blkdebug") || !args.has("config")) {
+      throw QmpErrorException.generic("conformance harness: only blkdebug with a config");
+    }
+    Files.readAllBytes(Path.of(args.get("config").asText()));
     return null;
   }
 

@@ -69,8 +69,21 @@ record Transcript(
   /** Sends bytes on a session. {@code text} is how the transcript wrote them (for messages). */
   record Send(int line, String session, byte[] bytes, String text) implements Step {}
 
-  /** Waits until {@code count} more messages arrived on the session (beyond those expected). */
-  record Expect(int line, String session, int count) implements Step {}
+  /**
+   * Waits until {@code count} more messages arrived on the session (beyond those expected). With
+   * {@code unordered}, these messages are compared as a multiset: for replies whose order QEMU
+   * leaves to thread scheduling.
+   */
+  record Expect(int line, String session, int count, boolean unordered) implements Step {}
+
+  /**
+   * Creates a named pipe for the run; {@code ${name}} in sent text becomes its path. A command that
+   * reads it (blkdebug's {@code config}) blocks until the pipe is {@link Release released}.
+   */
+  record Fifo(int line, String name) implements Step {}
+
+  /** Opens the named pipe for writing and closes it: its reader sees end-of-file. */
+  record Release(int line, String name) implements Step {}
 
   /** Waits until the peer closed the session. */
   record ExpectEof(int line, String session) implements Step {}

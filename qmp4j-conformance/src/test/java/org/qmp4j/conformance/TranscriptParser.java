@@ -33,6 +33,7 @@ final class TranscriptParser {
   private List<Transcript.Step> steps;
   private Map<String, Monitor> sessions; // session -> monitor while open
   private Set<String> used;
+  private Set<String> fifos;
 
   private TranscriptParser(String file) {
     this.file = file;
@@ -145,20 +146,37 @@ final class TranscriptParser {
         String text = json.toString();
         steps.add(
             new Transcript.Send(n, s, (text + "\n").getBytes(StandardCharsets.US_ASCII), text));
-        steps.add(new Transcript.Expect(n, s, 1));
+        steps.add(new Transcript.Expect(n, s, 1, false));
       }
       case "expect" -> {
-        String[] a = args(rest, 2, 2, "expect SESSION COUNT|eof");
+        String[] a = args(rest, 2, 3, "expect SESSION COUNT|eof [unordered]");
         String s = openSession(a[0]);
-        if (a[1].equals("eof")) {
+        if (a[1].equals("eof") && a.length == 2) {
           steps.add(new Transcript.ExpectEof(n, s));
         } else {
           int count = number(a[1]);
           if (count < 1) {
             throw new IllegalArgumentException("expect at least one message");
           }
-          steps.add(new Transcript.Expect(n, s, count));
+          if (a.length == 3 && !a[2].equals("unordered")) {
+            throw new IllegalArgumentException("usage: expect SESSION COUNT [unordered]");
+          }
+          steps.add(new Transcript.Expect(n, s, count, a.length == 3));
         }
+      }
+      case "fifo" -> {
+        String[] a = args(rest, 1, 1, "fifo NAME");
+        if (!SESSION.matcher(a[0]).matches() || !fifos.add(a[0])) {
+          throw new IllegalArgumentException("bad or repeated fifo name: " + a[0]);
+        }
+        steps.add(new Transcript.Fifo(n, a[0]));
+      }
+      case "release" -> {
+        String[] a = args(rest, 1, 1, "release NAME");
+        if (!fifos.contains(a[0])) {
+          throw new IllegalArgumentException("no fifo " + a[0]);
+        }
+        steps.add(new Transcript.Release(n, a[0]));
       }
       case "quiet" -> {
         String[] a = args(rest, 2, 2, "quiet SESSION MILLIS");
@@ -198,6 +216,7 @@ final class TranscriptParser {
     steps = new ArrayList<>();
     sessions = new LinkedHashMap<>();
     used = new HashSet<>();
+    fifos = new HashSet<>();
   }
 
   private void endCase() {

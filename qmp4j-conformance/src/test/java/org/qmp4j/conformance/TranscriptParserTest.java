@@ -63,14 +63,27 @@ class TranscriptParserTest {
         "{\"execute\":\"qmp_capabilities\",\"arguments\":{\"enable\":[\"oob\"]}}\n"
             .getBytes(StandardCharsets.UTF_8),
         ((Transcript.Send) s.get(5)).bytes());
-    assertEquals(new Transcript.Expect(11, "b", 1), s.get(6));
-    assertEquals(new Transcript.Expect(12, "a", 2), s.get(7));
+    assertEquals(new Transcript.Expect(11, "b", 1, false), s.get(6));
+    assertEquals(new Transcript.Expect(12, "a", 2, false), s.get(7));
     assertEquals(new Transcript.ExpectEof(13, "b"), s.get(8));
     assertEquals(new Transcript.Nothing(14, "a", 10), s.get(9));
     assertEquals(new Transcript.Quiet(15, "a", 5), s.get(10));
     assertEquals(new Transcript.Sleep(16, 1), s.get(11));
     assertEquals(new Transcript.Shutdown(17, "b"), s.get(12));
     assertEquals(new Transcript.Close(18, "a"), s.get(13));
+  }
+
+  @Test
+  void readsFifosAndUnorderedExpectations() {
+    Transcript t =
+        one(
+            "case c\nrows 1\nfifo f\nopen a\nline a ${f}\nexpect a 3 unordered\n"
+                + "release f\nend\n");
+    assertEquals(new Transcript.Fifo(3, "f"), t.steps().get(0));
+    assertEquals(new Transcript.Expect(6, "a", 3, true), t.steps().get(3));
+    assertEquals(new Transcript.Release(7, "f"), t.steps().get(4));
+    assertEquals(List.of(new Comparison.Range(1, 4)), Comparison.unorderedRanges(t).get("a"));
+    assertError("case c\nrows 1\nopen a\nrelease f\nend\n", "test.qmpt:4: no fifo f");
   }
 
   @Test

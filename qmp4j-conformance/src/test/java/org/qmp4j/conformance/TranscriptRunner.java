@@ -43,10 +43,11 @@ final class TranscriptRunner {
     Map<String, SessionCapture> open = new LinkedHashMap<>();
     Map<String, SessionRecord> done = new LinkedHashMap<>();
     List<String> order = new ArrayList<>();
+    Fifos fifos = new Fifos();
     String failure = null;
     try {
       for (Transcript.Step step : transcript.steps()) {
-        failure = step(target, step, open, done, order);
+        failure = step(target, step, open, done, order, fifos);
         if (failure != null) {
           failure = "line " + step.line() + ": " + failure;
           break;
@@ -62,6 +63,7 @@ final class TranscriptRunner {
       for (SessionCapture c : open.values()) {
         done.put(c.name(), record(c));
       }
+      fifos.close(); // a server still reading a pipe must not stay blocked
     }
     List<SessionRecord> sessions = new ArrayList<>();
     for (String s : order) {
@@ -75,7 +77,8 @@ final class TranscriptRunner {
       Transcript.Step step,
       Map<String, SessionCapture> open,
       Map<String, SessionRecord> done,
-      List<String> order)
+      List<String> order,
+      Fifos fifos)
       throws InterruptedException {
     try {
       if (step instanceof Transcript.Open o) {
@@ -86,8 +89,13 @@ final class TranscriptRunner {
         order.add(o.session());
         return o.awaitGreeting() ? c.awaitMessages(1, EXPECT_TIMEOUT_MILLIS) : null;
       } else if (step instanceof Transcript.Send s) {
-        open.get(s.session()).send(s.bytes());
+        open.get(s.session()).send(fifos.substitute(s.bytes()));
         return null;
+      } else if (step instanceof Transcript.Fifo f) {
+        fifos.create(f.name());
+        return null;
+      } else if (step instanceof Transcript.Release r) {
+        return fifos.release(r.name());
       } else if (step instanceof Transcript.Expect e) {
         return open.get(e.session()).awaitMessages(e.count(), EXPECT_TIMEOUT_MILLIS);
       } else if (step instanceof Transcript.ExpectEof e) {
