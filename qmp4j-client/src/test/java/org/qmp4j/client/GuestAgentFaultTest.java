@@ -50,10 +50,13 @@ class GuestAgentFaultTest {
         GuestAgentClient ga =
             GuestAgentClient.newBuilder()
                 .address(agent.address())
-                .timeout(Duration.ofMillis(300))
+                .timeout(Duration.ofSeconds(5))
                 .connect()) {
       long t0 = System.nanoTime();
-      QmpTimeoutException e = assertThrows(QmpTimeoutException.class, ga::ping);
+      QmpTimeoutException e =
+          assertThrows(
+              QmpTimeoutException.class,
+              () -> ga.execute(QmpCommand.of("guest-ping").withTimeout(Duration.ofMillis(300))));
       long ms = (System.nanoTime() - t0) / 1_000_000;
       assertTrue(ms >= 250 && ms < 3000, ms + " ms");
       assertTrue(e.getMessage().contains("guest-ping"), e.getMessage());
