@@ -2,6 +2,8 @@ package org.qmp4j.server;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Path;
@@ -17,6 +19,9 @@ import java.util.function.Consumer;
 import org.qmp4j.protocol.QmpVersion;
 import org.qmp4j.schema.QapiSchema;
 import org.qmp4j.server.internal.ServerCore;
+import org.qmp4j.transport.QmpAddress;
+import org.qmp4j.transport.QmpListener;
+import org.qmp4j.transport.Transports;
 
 /**
  * A QMP server engine that a client cannot tell from QEMU's monitor: QEMU's greeting, negotiation,
@@ -84,7 +89,7 @@ public final class QmpServer implements AutoCloseable {
    */
   public AutoCloseable listen(ServerSocketChannel channel, MonitorOptions options)
       throws IOException {
-    return core.listen(channel, options, null);
+    return core.listen(channel, options, (Path) null);
   }
 
   /**
@@ -94,6 +99,31 @@ public final class QmpServer implements AutoCloseable {
   public AutoCloseable listen(ServerSocketChannel channel, MonitorOptions options, Path socketFile)
       throws IOException {
     return core.listen(channel, options, socketFile);
+  }
+
+  /**
+   * Listens on {@code address} ({@code unix:PATH}, created with mode 0600 and removed on close;
+   * {@code tcp:HOST:PORT}, loopback unless a host is given; see {@link QmpAddress#parse}) and
+   * serves every client that connects. Returns the listener; {@code close()} it to stop.
+   */
+  public QmpListener listen(QmpAddress address, MonitorOptions options) throws IOException {
+    QmpListener listener = Transports.listen(address);
+    try {
+      core.listen(listener.channel(), options, listener);
+    } catch (IOException | RuntimeException e) {
+      listener.close();
+      throw e;
+    }
+    return listener;
+  }
+
+  /**
+   * Serves one session over blocking streams, e.g. {@code System.in} and {@code System.out} (as
+   * QEMU's {@code -qmp stdio}). The session ends at the end of {@code in}.
+   */
+  public QmpSession serve(InputStream in, OutputStream out, MonitorOptions options)
+      throws IOException {
+    return core.adopt(in, out, "stdio", options);
   }
 
   /** Starts a session on an already connected channel: the greeting is sent at once. */

@@ -298,6 +298,52 @@ class QmpServerTest {
   }
 
   @Test
+  void listensOnAddresses() throws Exception {
+    Path sock = dir.resolve("by-address.sock");
+    org.qmp4j.transport.QmpListener unix =
+        server.listen(org.qmp4j.transport.QmpAddress.parse("unix:" + sock), MonitorOptions.PRETTY);
+    assertEquals(
+        java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"),
+        Files.getPosixFilePermissions(sock));
+    try (RawClient c = new RawClient(UnixDomainSocketAddress.of(sock))) {
+      assertEquals("{\r\n", c.line());
+    }
+    org.qmp4j.transport.QmpListener tcp =
+        server.listen(
+            org.qmp4j.transport.QmpAddress.parse("tcp:127.0.0.1:0"), MonitorOptions.DEFAULT);
+    org.qmp4j.transport.QmpAddress.Tcp bound =
+        (org.qmp4j.transport.QmpAddress.Tcp) tcp.localAddress();
+    try (RawClient c =
+        new RawClient(new java.net.InetSocketAddress("127.0.0.1", bound.port())).negotiate(false)) {
+      c.send("{\"execute\":\"echo\",\"arguments\":{\"value\":3}}");
+      assertEquals("{\"return\": {\"value\": 3}}\r\n", c.line());
+    }
+    unix.close();
+    assertFalse(Files.exists(sock));
+    tcp.close();
+  }
+
+  @Test
+  void servesStreams() throws Exception {
+    java.io.PipedOutputStream toServer = new java.io.PipedOutputStream();
+    java.io.PipedInputStream serverIn = new java.io.PipedInputStream(toServer, 65536);
+    java.io.PipedInputStream fromServer = new java.io.PipedInputStream(65536);
+    java.io.PipedOutputStream serverOut = new java.io.PipedOutputStream(fromServer);
+    server.serve(serverIn, serverOut, MonitorOptions.DEFAULT);
+    java.io.BufferedReader r =
+        new java.io.BufferedReader(
+            new java.io.InputStreamReader(fromServer, java.nio.charset.StandardCharsets.UTF_8));
+    assertTrue(r.readLine().startsWith("{\"QMP\""));
+    toServer.write(
+        "{\"execute\":\"qmp_capabilities\"}{\"execute\":\"echo\",\"arguments\":{\"value\":4}}"
+            .getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    toServer.flush();
+    assertEquals("{\"return\": {}}", r.readLine());
+    assertEquals("{\"return\": {\"value\": 4}}", r.readLine());
+    toServer.close();
+  }
+
+  @Test
   void closeRemovesTheSocketFile() throws Exception {
     Path sock = address.getPath();
     assertTrue(Files.exists(sock));

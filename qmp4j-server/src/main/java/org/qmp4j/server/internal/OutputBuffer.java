@@ -2,7 +2,6 @@ package org.qmp4j.server.internal;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.WritableByteChannel;
 
 /** Bytes waiting to go to one peer: appended at the end, written from the front. */
 final class OutputBuffer {
@@ -40,7 +39,7 @@ final class OutputBuffer {
   }
 
   /** Writes as much as the channel takes; returns true if everything went. */
-  boolean writeTo(WritableByteChannel channel) throws IOException {
+  boolean writeTo(Endpoint channel) throws IOException {
     while (start < end) {
       int n = channel.write(ByteBuffer.wrap(bytes, start, end - start));
       if (n <= 0) {

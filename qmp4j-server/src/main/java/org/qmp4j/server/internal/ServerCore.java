@@ -154,9 +154,23 @@ public final class ServerCore {
   /** Accepts clients from {@code channel} until closed; returns a handle that stops listening. */
   public AutoCloseable listen(ServerSocketChannel channel, MonitorOptions options, Path socketFile)
       throws IOException {
+    return listen(
+        channel,
+        options,
+        () -> {
+          if (socketFile != null) {
+            Files.deleteIfExists(socketFile);
+          }
+        });
+  }
+
+  /** As above; {@code onClose} runs when the listener closes (e.g. to remove a socket file). */
+  public AutoCloseable listen(
+      ServerSocketChannel channel, MonitorOptions options, AutoCloseable onClose)
+      throws IOException {
     checkOpen();
     channel.configureBlocking(false);
-    Listener listener = new Listener(channel, options, socketFile);
+    Listener listener = new Listener(channel, options, onClose);
     listeners.add(listener);
     CompletableFuture<Void> registered = new CompletableFuture<>();
     loop.run(
@@ -174,9 +188,19 @@ public final class ServerCore {
 
   /** Starts a session on an already connected channel. */
   public QmpSession adopt(SocketChannel channel, MonitorOptions options) throws IOException {
+    return adopt(new Endpoint.Socket(channel), options);
+  }
+
+  /** Starts a session on a pair of blocking streams, e.g. standard input and output. */
+  public QmpSession adopt(
+      java.io.InputStream in, java.io.OutputStream out, String name, MonitorOptions options)
+      throws IOException {
+    return adopt(new Endpoint.Streams(in, out, name), options);
+  }
+
+  private QmpSession adopt(Endpoint endpoint, MonitorOptions options) throws IOException {
     checkOpen();
-    channel.configureBlocking(false);
-    Session session = newSession(channel, options);
+    Session session = newSession(endpoint, options);
     CompletableFuture<Void> started = new CompletableFuture<>();
     loop.run(
         () -> {
@@ -191,16 +215,8 @@ public final class ServerCore {
     return session;
   }
 
-  private Session newSession(SocketChannel channel, MonitorOptions options) {
-    String peer;
-    try {
-      Object remote = channel.getRemoteAddress();
-      Object local = channel.getLocalAddress();
-      peer = remote != null && !remote.toString().isEmpty() ? remote.toString() : "" + local;
-    } catch (IOException e) {
-      peer = "?";
-    }
-    return new Session(this, sessionIds.incrementAndGet(), channel, peer, options);
+  private Session newSession(Endpoint endpoint, MonitorOptions options) {
+    return new Session(this, sessionIds.incrementAndGet(), endpoint, endpoint.peer(), options);
   }
 
   private void startSession(Session session) throws IOException {
@@ -208,9 +224,9 @@ public final class ServerCore {
       session.closeNow();
       return;
     }
-    SelectionKey key = session.channel().register(loop.selector(), SelectionKey.OP_READ, session);
+    session.channel().register(loop.selector(), session);
     sessions.put(session.id(), session);
-    session.start(key);
+    session.start();
   }
 
   void sessionClosed(Session session) {
@@ -224,20 +240,19 @@ public final class ServerCore {
   private final class Listener implements IoLoop.Readiness, AutoCloseable {
     final ServerSocketChannel channel;
     final MonitorOptions options;
-    final Path socketFile;
+    final AutoCloseable onClose;
 
-    Listener(ServerSocketChannel channel, MonitorOptions options, Path socketFile) {
+    Listener(ServerSocketChannel channel, MonitorOptions options, AutoCloseable onClose) {
       this.channel = channel;
       this.options = options;
-      this.socketFile = socketFile;
+      this.onClose = onClose;
     }
 
     @Override
     public void ready(SelectionKey key) throws IOException {
       SocketChannel client;
       while ((client = channel.accept()) != null) {
-        client.configureBlocking(false);
-        startSession(newSession(client, options));
+        startSession(newSession(new Endpoint.Socket(client), options));
       }
     }
 
@@ -256,12 +271,10 @@ public final class ServerCore {
       } catch (IOException e) {
         LOG.log(System.Logger.Level.DEBUG, "closing listener", e);
       }
-      if (socketFile != null) {
-        try {
-          Files.deleteIfExists(socketFile);
-        } catch (IOException e) {
-          LOG.log(System.Logger.Level.WARNING, "cannot remove " + socketFile, e);
-        }
+      try {
+        onClose.close();
+      } catch (Exception e) {
+        LOG.log(System.Logger.Level.WARNING, "closing listener on " + channel, e);
       }
     }
   }

@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.SelectionKey;
-import java.nio.channels.SocketChannel;
 import java.util.ArrayDeque;
 import java.util.Set;
 import org.qmp4j.protocol.JsonSyntaxException;
@@ -27,7 +26,7 @@ final class Session implements QmpSession, QmpReader.Handler, IoLoop.Readiness {
 
   private final ServerCore server;
   private final long id;
-  private final SocketChannel channel;
+  private final Endpoint channel;
   private final String peer;
   private final MonitorOptions options;
   private final QmpWriter writer;
@@ -37,7 +36,7 @@ final class Session implements QmpSession, QmpReader.Handler, IoLoop.Readiness {
   private final QmpWriter.Buffer scratch = new QmpWriter.Buffer(512);
   private final ArrayDeque<Object> queue = new ArrayDeque<>();
 
-  private SelectionKey key;
+  private boolean started;
   private volatile boolean negotiated;
   private volatile Set<String> capabilities = Set.of();
   private volatile boolean open = true;
@@ -49,7 +48,7 @@ final class Session implements QmpSession, QmpReader.Handler, IoLoop.Readiness {
   private boolean flushScheduled;
   private boolean writeBlocked;
 
-  Session(ServerCore server, long id, SocketChannel channel, String peer, MonitorOptions options) {
+  Session(ServerCore server, long id, Endpoint channel, String peer, MonitorOptions options) {
     this.server = server;
     this.id = id;
     this.channel = channel;
@@ -100,13 +99,13 @@ final class Session implements QmpSession, QmpReader.Handler, IoLoop.Readiness {
   // ---------------------------------------------------------------------------------------------
   // Life cycle (loop thread)
 
-  void start(SelectionKey key) {
-    this.key = key;
+  void start() {
+    this.started = true;
     send(server.greeting(options));
     updateInterest();
   }
 
-  SocketChannel channel() {
+  Endpoint channel() {
     return channel;
   }
 
@@ -132,14 +131,7 @@ final class Session implements QmpSession, QmpReader.Handler, IoLoop.Readiness {
     open = false;
     queue.clear();
     out.clear();
-    if (key != null) {
-      key.cancel();
-    }
-    try {
-      channel.close();
-    } catch (IOException e) {
-      // nothing left to do with it
-    }
+    channel.close();
     server.sessionClosed(this);
   }
 
@@ -352,20 +344,12 @@ final class Session implements QmpSession, QmpReader.Handler, IoLoop.Readiness {
   private boolean outputBlocked;
 
   private void updateInterest() {
-    if (!open || key == null || !key.isValid()) {
+    if (!open || !started) {
       return;
     }
-    int ops = 0;
     // Read while the reader may run, and read ahead (bounded by the buffer) while suspended, so
     // that a peer's end of stream is seen; never read while the peer does not take our output.
-    if (!inputEnded && !outputBlocked && in.remaining() < in.capacity()) {
-      ops |= SelectionKey.OP_READ;
-    }
-    if (writeBlocked) {
-      ops |= SelectionKey.OP_WRITE;
-    }
-    if (key.interestOps() != ops) {
-      key.interestOps(ops);
-    }
+    boolean read = !inputEnded && !outputBlocked && in.remaining() < in.capacity();
+    channel.interest(read, writeBlocked);
   }
 }
