@@ -328,7 +328,7 @@ public final class Devices {
             pci(
                 d.slot,
                 0,
-                d.path.equals(d.id) ? d.id : "",
+                d.path.equals(d.id) ? "" : d.id,
                 m.classCode(),
                 m.desc(),
                 m.vendor(),
@@ -336,11 +336,51 @@ public final class Devices {
                 0x1af4,
                 m.subsystem(),
                 true));
+        ((ObjectNode) devs.get(devs.size() - 1)).set("regions", regions(m.driver()));
       }
     }
     ArrayNode out = Json.arr();
     out.add(Json.obj("bus", 0, "devices", devs));
     return out;
+  }
+
+  private static final String IO = "{\"bar\": %d, \"size\": %d, \"address\": -1, \"type\": \"io\"}";
+  private static final String MEM =
+      "{\"prefetch\": %b, \"mem_type_64\": %b, \"bar\": %d, \"size\": %d, \"address\": -1,"
+          + " \"type\": \"memory\"}";
+
+  /** The BARs of each PCI model, as QEMU 7.2 reports them before the guest programs them. */
+  private static JsonNode regions(String driver) {
+    String virtioMsix = String.format(MEM, false, false, 1, 4096);
+    String virtioModern = String.format(MEM, true, true, 4, 16384);
+    String rom = String.format(MEM, false, false, 6, 262144);
+    String list;
+    switch (driver) {
+      case "virtio-net-pci":
+        list = String.join(", ", String.format(IO, 0, 32), virtioMsix, virtioModern, rom);
+        break;
+      case "virtio-blk-pci":
+        list = String.join(", ", String.format(IO, 0, 128), virtioMsix, virtioModern);
+        break;
+      case "virtio-balloon-pci":
+        list = String.join(", ", String.format(IO, 0, 64), virtioModern);
+        break;
+      case "virtio-serial-pci":
+        list = String.join(", ", String.format(IO, 0, 64), virtioMsix, virtioModern);
+        break;
+      case "e1000":
+        list =
+            String.join(
+                ", ", String.format(MEM, false, false, 0, 131072), String.format(IO, 1, 64), rom);
+        break;
+      default:
+        list = "";
+    }
+    try {
+      return new com.fasterxml.jackson.databind.ObjectMapper().readTree("[" + list + "]");
+    } catch (java.io.IOException e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   private static ObjectNode pci(

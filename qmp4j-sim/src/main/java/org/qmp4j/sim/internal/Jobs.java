@@ -86,11 +86,16 @@ public final class Jobs {
     }
     for (Job other : jobs.values()) {
       if (other.drive == d) {
+        if (other.status.equals("ready")) {
+          // Opening the new job's nodes drains the drive twice: a ready job goes to standby and
+          // back each time, as QEMU 7.2 shows.
+          for (int i = 0; i < 2; i++) {
+            status(other, "standby");
+            status(other, "ready");
+          }
+        }
         throw Machine.error(
-            "Node '"
-                + d.medium.nodeName
-                + "' is busy: block device is in use by block job: "
-                + other.type);
+            "Node '" + d.id + "' is busy: block device is in use by block job: " + other.type);
       }
     }
     String id = Json.str(args, "job-id", d.id);
@@ -123,8 +128,8 @@ public final class Jobs {
       status(j, "paused");
       status(j, "running");
     }
-    if (j.len == 0) {
-      progress(j);
+    if (j.len == 0 && !type.equals("mirror")) {
+      progress(j); // nothing to copy: done within the command, as QEMU's coroutine is
     } else {
       arm(j);
     }

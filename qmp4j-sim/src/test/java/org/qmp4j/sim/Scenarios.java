@@ -1,0 +1,228 @@
+package org.qmp4j.sim;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.node.TextNode;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.qmp4j.testing.Qemu;
+
+/**
+ * Scenarios run the same way against QEMU 7.2 ({@code -machine pc -S -nodefaults -display none}
+ * with the scenario's drives and devices) and against the simulator configured alike; their
+ * transcripts are compared as JSON values after {@link #normalise}.
+ */
+final class Scenarios {
+  static final String SCENARIOS = "scenarios.json";
+  static final String RECORDED = "qemu-7.2-transcripts.json";
+
+  /** Where image files live while a scenario runs; "DIR" in scenarios. */
+  static final Path DIR = Path.of(System.getProperty("java.io.tmpdir"), "qmp4j-sim-scenarios");
+
+  private Scenarios() {}
+
+  static JsonNode load(String resource) {
+    try (InputStream in = Scenarios.class.getResourceAsStream(resource)) {
+      if (in == null) {
+        throw new IllegalStateException("missing " + resource);
+      }
+      return SimClient.JSON.readTree(in);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** Creates the images scenarios use (with qemu-img when it is there, else plain files). */
+  static void prepareImages() throws Exception {
+    Files.createDirectories(DIR);
+    for (String f : List.of("disk0.qcow2", "cd.iso", "m1.qcow2", "b1.qcow2")) {
+      Files.deleteIfExists(DIR.resolve(f));
+    }
+    Files.write(DIR.resolve("cd.iso"), new byte[1 << 20]);
+    Process p =
+        new ProcessBuilder(
+                "qemu-img",
+                "create",
+                "-q",
+                "-f",
+                "qcow2",
+                DIR.resolve("disk0.qcow2").toString(),
+                "64M")
+            .inheritIO()
+            .start();
+    if (!p.waitFor(30, TimeUnit.SECONDS) || p.exitValue() != 0) {
+      throw new IllegalStateException("qemu-img failed");
+    }
+  }
+
+  static List<String> qemuArgs(String config) {
+    List<String> a = new ArrayList<>();
+    if (config.equals("devices")) {
+      a.addAll(
+          List.of(
+              "-name",
+              "vm1",
+              "-drive",
+              "if=none,id=cd0,media=cdrom",
+              "-device",
+              "ide-cd,drive=cd0,id=cd0dev",
+              "-drive",
+              "file=" + DIR.resolve("disk0.qcow2") + ",if=none,id=disk0",
+              "-device",
+              "virtio-blk-pci,drive=disk0,id=disk0dev",
+              "-device",
+              "virtio-balloon-pci,id=balloon0"));
+    }
+    return a;
+  }
+
+  static SimulatedMachine.Builder machine(String config) {
+    SimulatedMachine.Builder b = SimulatedMachine.newBuilder().startPaused(true);
+    if (config.equals("devices")) {
+      b.name("vm1")
+          .cdrom("cd0", "cd0dev")
+          .disk("disk0", "disk0dev", DIR.resolve("disk0.qcow2").toString(), 64L << 20)
+          .balloon("balloon0");
+    }
+    return b;
+  }
+
+  /** Runs a scenario's steps; one transcript entry per step: the messages it brought. */
+  static ArrayNode run(SimClient c, JsonNode scenario) throws IOException {
+    ArrayNode transcript = SimClient.JSON.createArrayNode();
+    for (JsonNode step : scenario.get("steps")) {
+      JsonNode args = step.get("arguments");
+      if (args != null) {
+        args = SimClient.JSON.readTree(args.toString().replace("DIR/", DIR + "/"));
+      }
+      SimClient.Exchange x = c.execute(step.get("execute").asText(), args);
+      ArrayNode messages =
+          transcript.addObject().put("execute", step.get("execute").asText()).putArray("messages");
+      x.messages().forEach(messages::add);
+      if (x.reply() != SimClient.EOF) {
+        c.drain(Duration.ofMillis(step.path("settle").asLong(150))).forEach(messages::add);
+      }
+    }
+    return transcript;
+  }
+
+  /** Runs the scenario against a fresh QEMU; null if QEMU is missing (and not under CI). */
+  static ArrayNode runQemu(JsonNode scenario) throws Exception {
+    Path qemu = Qemu.systemEmulator().orElse(null);
+    if (qemu == null) {
+      return null;
+    }
+    prepareImages();
+    Path sock = DIR.resolve("qemu.sock");
+    Files.deleteIfExists(sock);
+    List<String> cmd =
+        new ArrayList<>(
+            List.of(
+                qemu.toString(),
+                "-machine",
+                "pc",
+                "-S",
+                "-nodefaults",
+                "-display",
+                "none",
+                "-chardev",
+                "socket,id=mon0,path=" + sock + ",server=on,wait=off",
+                "-mon",
+                "chardev=mon0,mode=control"));
+    cmd.addAll(qemuArgs(scenario.get("config").asText()));
+    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+    try {
+      long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+      while (!Files.exists(sock)) {
+        if (System.nanoTime() > end || !p.isAlive()) {
+          throw new IllegalStateException(
+              "QEMU did not start: " + new String(p.getInputStream().readAllBytes()));
+        }
+        Thread.sleep(20);
+      }
+      try (SimClient c = SimClient.open(sock)) {
+        return run(c, scenario);
+      }
+    } finally {
+      p.destroyForcibly();
+      p.waitFor(10, TimeUnit.SECONDS);
+    }
+  }
+
+  static ArrayNode runSimulator(JsonNode scenario) throws Exception {
+    prepareSimImages();
+    try (SimFixture f = new SimFixture(machine(scenario.get("config").asText()));
+        SimClient c = SimClient.open(f.socket)) {
+      return run(c, scenario);
+    }
+  }
+
+  /** The simulator opens the CD image only; the disk it never touches. */
+  private static void prepareSimImages() throws IOException {
+    Files.createDirectories(DIR);
+    Path iso = DIR.resolve("cd.iso");
+    if (!Files.exists(iso) || Files.size(iso) != 1 << 20) {
+      Files.write(iso, new byte[1 << 20]);
+    }
+  }
+
+  /**
+   * Removes what legitimately differs: timestamps, auto-generated node names, thread ids, host file
+   * sizes and paths, version strings, the position of a reply among events emitted by asynchronous
+   * work.
+   */
+  static JsonNode normalise(JsonNode transcript) {
+    JsonNode t = transcript.deepCopy();
+    walk(t);
+    return t;
+  }
+
+  private static void walk(JsonNode n) {
+    if (n instanceof ObjectNode o) {
+      o.remove("timestamp");
+      o.remove("thread-id");
+      if (o.has("actual-size")) {
+        o.put("actual-size", 0);
+      }
+      if (o.has("package") && o.has("qemu")) {
+        o.put("package", "");
+        ((ObjectNode) o.get("qemu")).put("micro", 0);
+      }
+      Iterator<Map.Entry<String, JsonNode>> it = o.fields();
+      List<Map.Entry<String, JsonNode>> replace = new ArrayList<>();
+      while (it.hasNext()) {
+        Map.Entry<String, JsonNode> e = it.next();
+        if (e.getValue().isTextual()) {
+          replace.add(e);
+        } else {
+          walk(e.getValue());
+        }
+      }
+      for (Map.Entry<String, JsonNode> e : replace) {
+        o.set(e.getKey(), text(e.getValue().asText()));
+      }
+    } else if (n instanceof ArrayNode a) {
+      for (int i = 0; i < a.size(); i++) {
+        if (a.get(i).isTextual()) {
+          a.set(i, text(a.get(i).asText()));
+        } else {
+          walk(a.get(i));
+        }
+      }
+    }
+  }
+
+  private static TextNode text(String s) {
+    return TextNode.valueOf(s.replaceAll("#block[0-9]+", "#block").replace(DIR + "/", "DIR/"));
+  }
+}
