@@ -1,24 +1,44 @@
 package org.qmp4j.cli;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.Callable;
+import org.qmp4j.client.QmpClient;
+import org.qmp4j.client.QmpCommand;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
 
-/** {@code qmp4j exec}: one command. */
+/** {@code qmp4j exec}: one command, its return value as JSON. */
 @Command(
     name = "exec",
-    header = "Run one QMP command, print the return as JSON. (planned)",
+    mixinStandardHelpOptions = true,
+    versionProvider = Main.VersionProvider.class,
+    header = "Run one QMP command, print the return as JSON.",
     description = {
-      "Connects, negotiates capabilities, runs COMMAND and prints the return value as JSON.",
-      "An error reply is printed on stderr as CLASS: desc, with exit status 1."
+      "Connects, negotiates capabilities, runs COMMAND and prints the return value as JSON on"
+          + " stdout: indented on a terminal, on one line when piped (--pretty, --compact).",
+      "Arguments: key=value words (numbers and true/false are typed, [ and { start JSON, quotes"
+          + " make strings, a.b=1 nests), or one JSON object.",
+      "An error reply is printed on stderr as CLASS: desc, with exit status 1; a usage error or"
+          + " a peer that cannot be reached exits with status 2."
     },
     footerHeading = "%nExamples:%n",
     footer = {
       "  qmp4j exec /tmp/qmp.sock query-status",
       "  qmp4j exec /tmp/qmp.sock device_del id=net0",
-      "  qmp4j exec /tmp/qmp.sock qom-list '{\"path\": \"/machine\"}'"
+      "  qmp4j exec /tmp/qmp.sock eject id=cd0dev force=true",
+      "  qmp4j exec /tmp/qmp.sock qom-list '{\"path\": \"/machine\"}'",
+      "  qmp4j exec tcp:localhost:4444 query-block --compact | jq '.[].device'",
+      "  qmp4j exec /tmp/qmp.sock human-monitor-command command-line='info status'"
     })
-final class ExecCommand extends PlannedCommand {
+final class ExecCommand implements Callable<Integer> {
+
+  @Spec CommandSpec spec;
 
   @Parameters(index = "0", paramLabel = "ADDR", description = "The QMP monitor to connect to.")
   String address;
@@ -31,4 +51,31 @@ final class ExecCommand extends PlannedCommand {
       paramLabel = "ARG",
       description = "Arguments: key=value pairs, or one JSON object.")
   List<String> arguments;
+
+  @Option(names = "--pretty", description = "Indent the JSON (default on a terminal).")
+  Boolean pretty;
+
+  @Option(names = "--compact", description = "The JSON on one line (default when piped).")
+  Boolean compact;
+
+  @Option(
+      names = "--timeout",
+      paramLabel = "S",
+      description = "Give up on the reply after S seconds (default: 30).")
+  Double timeoutSeconds;
+
+  @Override
+  public Integer call() {
+    ObjectNode args = ArgumentSyntax.arguments(arguments == null ? List.of() : arguments);
+    QmpCommand cmd = QmpCommand.of(command, args);
+    if (timeoutSeconds != null) {
+      cmd = cmd.withTimeout(Duration.ofMillis((long) (timeoutSeconds * 1000)));
+    }
+    try (QmpClient client = Cli.connect("exec", address)) {
+      JsonNode result = client.execute(cmd);
+      spec.commandLine().getOut().println(Cli.json(result, Cli.pretty(pretty, compact)));
+      spec.commandLine().getOut().flush();
+      return Main.EXIT_OK;
+    }
+  }
 }

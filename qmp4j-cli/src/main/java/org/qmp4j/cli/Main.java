@@ -7,6 +7,8 @@ import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.util.Properties;
 import java.util.concurrent.Callable;
+import org.qmp4j.protocol.QmpCommunicationException;
+import org.qmp4j.protocol.QmpErrorException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.IVersionProvider;
@@ -25,10 +27,7 @@ import picocli.CommandLine.Spec;
     versionProvider = Main.VersionProvider.class,
     header = "The QEMU Machine Protocol (QMP) from the command line.",
     description = {
-      "Talks QMP to a QEMU monitor or a QEMU guest agent, or serves a simulated QEMU machine.",
-      "",
-      "Status: this version answers --help and --version. The commands below are planned;"
-          + " each one says so when run and exits with status 2. See README.md."
+      "Talks QMP to a QEMU monitor or a QEMU guest agent, or serves a simulated QEMU machine."
     },
     synopsisSubcommandLabel = "COMMAND",
     commandListHeading = "%nCommands:%n",
@@ -69,20 +68,22 @@ import picocli.CommandLine.Spec;
     exitCodeListHeading = "%nExit status:%n",
     exitCodeList = {
       "0:success",
-      "1:failure: the peer answered with an error, or could not be reached",
-      "2:usage error, or a command this version does not implement yet"
+      "1:failure: the peer answered with an error",
+      "2:usage error, the peer could not be reached or the connection broke, or a command this"
+          + " version does not implement yet"
     })
 public final class Main implements Callable<Integer> {
 
   /** Exit status of a command that succeeded. */
   static final int EXIT_OK = 0;
 
-  /**
-   * Exit status of a command that failed: the peer answered with an error, or we could not talk.
-   */
+  /** Exit status of a command that failed: the peer answered with an error. */
   static final int EXIT_FAILURE = 1;
 
-  /** Exit status of a usage error or of a command this version does not implement yet. */
+  /**
+   * Exit status of a usage error, of a peer that could not be reached or broke the connection, or
+   * of a command this version does not implement yet.
+   */
   static final int EXIT_USAGE = 2;
 
   @Spec private CommandSpec spec;
@@ -117,7 +118,32 @@ public final class Main implements Callable<Integer> {
           }
           return usageError.handleParseException(ex, rest);
         });
+    cli.setExecutionExceptionHandler(Main::failed);
     return cli;
+  }
+
+  /** Reports what went wrong in one line on stderr and picks the exit status. */
+  private static int failed(Exception e, CommandLine command, CommandLine.ParseResult parsed)
+      throws Exception {
+    PrintWriter err = command.getErr();
+    String name = command.getCommandSpec().qualifiedName();
+    if (e instanceof Cli.Failure f) {
+      err.println(f.getMessage());
+      return f.status;
+    }
+    if (e instanceof QmpErrorException q) {
+      err.println(Cli.describe(q));
+      return EXIT_FAILURE;
+    }
+    if (e instanceof ArgumentSyntax.SyntaxException s) {
+      err.println(name + ": " + s.getMessage());
+      return EXIT_USAGE;
+    }
+    if (e instanceof QmpCommunicationException c) {
+      err.println(name + ": " + c.getMessage());
+      return EXIT_USAGE;
+    }
+    throw e;
   }
 
   /** {@code qmp4j} without a command: the usage, on stderr, as a usage error. */

@@ -71,15 +71,6 @@ class MainTest {
 
   @ParameterizedTest
   @CsvSource({
-    "serve, --qmp unix:/tmp/x.sock -S",
-    "shell, ''",
-    "shell, /tmp/qmp.sock",
-    "exec, /tmp/qmp.sock query-status",
-    "exec, ''",
-    "events, /tmp/qmp.sock --name SHUTDOWN --count 1",
-    "ga, /tmp/qga.sock guest-ping",
-    "vm-info, /tmp/qmp.sock",
-    "bench, /tmp/qmp.sock --count 10 --concurrency 2",
     "job, /tmp/qmp.sock cancel job0",
     "migrate, /tmp/qmp.sock tcp:localhost:4444",
     "migrate, --no-such-option",

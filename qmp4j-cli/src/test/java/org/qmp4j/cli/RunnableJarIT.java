@@ -50,9 +50,9 @@ class RunnableJarIT {
 
   @Test
   void plannedCommandExitsWithTwo() throws Exception {
-    Result r = java("shell");
+    Result r = java("job", "/tmp/qmp.sock");
     assertEquals(2, r.status());
     assertEquals("", r.out());
-    assertEquals("qmp4j shell: not implemented yet in this version (see README)\n", r.err());
+    assertEquals("qmp4j job: not implemented yet in this version (see README)\n", r.err());
   }
 }

@@ -1,0 +1,298 @@
+package org.qmp4j.cli;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Supplier;
+import org.jline.reader.Candidate;
+import org.jline.reader.Completer;
+import org.jline.reader.LineReader;
+import org.jline.reader.ParsedLine;
+import org.qmp4j.schema.QapiSchema;
+import org.qmp4j.schema.SchemaCommand;
+import org.qmp4j.schema.SchemaType;
+
+/**
+ * Tab completion from the connected server's schema: command names first, then argument names
+ * ({@code key=}, {@code key.} for nested objects, including the members of a union's branch once
+ * its tag is given) and values of enums and booleans.
+ */
+final class SchemaCompleter implements Completer {
+
+  /** Words the shell itself understands, completed as the first word. */
+  static final List<String> SHELL_WORDS =
+      List.of("quit", "exit", "help", "!help", "!hmp", "!args", "!pretty", "!verbose");
+
+  private final Supplier<QapiSchema> schema;
+  private final Supplier<List<String>> fallbackCommands;
+  private final Supplier<Boolean> hmp;
+
+  /**
+   * @param schema the schema, or {@code null} while it is not there (yet)
+   * @param fallbackCommands command names when there is no schema (from {@code query-commands})
+   * @param hmp whether the shell is in HMP mode (nothing is completed there)
+   */
+  SchemaCompleter(
+      Supplier<QapiSchema> schema, Supplier<List<String>> fallbackCommands, Supplier<Boolean> hmp) {
+    this.schema = schema;
+    this.fallbackCommands = fallbackCommands;
+    this.hmp = hmp;
+  }
+
+  @Override
+  public void complete(LineReader reader, ParsedLine line, List<Candidate> candidates) {
+    if (hmp.get()) {
+      return;
+    }
+    candidates.addAll(complete(line.words(), line.wordIndex(), line.word()));
+  }
+
+  /** The candidates for word {@code index} (being {@code word}) of {@code words}. */
+  List<Candidate> complete(List<String> words, int index, String word) {
+    List<Candidate> out = new ArrayList<>();
+    QapiSchema s = schema.get();
+    if (index == 0) {
+      if (s != null) {
+        for (SchemaCommand c : s.commands()) {
+          if (!c.name().startsWith("x-") || word.startsWith("x-")) {
+            out.add(new Candidate(c.name(), c.name(), null, null, null, null, true));
+          }
+        }
+      } else {
+        for (String name : fallbackCommands.get()) {
+          out.add(new Candidate(name));
+        }
+      }
+      for (String w : SHELL_WORDS) {
+        out.add(new Candidate(w));
+      }
+      return out;
+    }
+    if (s == null || words.isEmpty()) {
+      return out;
+    }
+    String command = words.get(0);
+    if (command.equals("!args") && index == 1) {
+      return complete(words, 0, word);
+    }
+    Optional<SchemaCommand> c = s.command(command);
+    if (c.isEmpty()) {
+      return out;
+    }
+    Map<String, String> given = new LinkedHashMap<>();
+    for (int i = 1; i < words.size(); i++) {
+      String w = words.get(i);
+      int eq = w.indexOf('=');
+      if (i != index && eq > 0) {
+        given.put(w.substring(0, eq), unquote(w.substring(eq + 1)));
+      }
+    }
+    int eq = word.indexOf('=');
+    String key = eq < 0 ? word : word.substring(0, eq);
+    int dot = key.lastIndexOf('.');
+    String parentPath = dot < 0 ? "" : key.substring(0, dot);
+    SchemaType.ObjectType parent = objectAt(s, c.get().argType(), parentPath, given);
+    if (parent == null) {
+      return out;
+    }
+    String prefix = dot < 0 ? "" : parentPath + ".";
+    if (eq < 0) {
+      for (SchemaType.Member m : members(s, parent, given, prefix)) {
+        if (given.containsKey(prefix + m.name())) {
+          continue;
+        }
+        SchemaType t = resolve(s, m.type());
+        String descr = describe(s, m.type()) + (m.optional() ? "" : ", required");
+        out.add(new Candidate(prefix + m.name() + "=", m.name(), null, descr, null, null, false));
+        if (asObject(s, t) != null) {
+          out.add(
+              new Candidate(
+                  prefix + m.name() + ".", m.name() + ".", null, descr, null, null, false));
+        }
+      }
+      return out;
+    }
+    SchemaType.Member m = member(s, parent, given, prefix, key.substring(dot + 1));
+    if (m == null) {
+      return out;
+    }
+    for (String v : values(s, m.type())) {
+      out.add(new Candidate(key + "=" + v, v, null, null, null, null, true));
+    }
+    return out;
+  }
+
+  /** The argument names of {@code command}, with their types, for {@code !args}. */
+  static List<String> describeArguments(QapiSchema s, String command) {
+    List<String> lines = new ArrayList<>();
+    Optional<SchemaCommand> c = s.command(command);
+    if (c.isEmpty()) {
+      return lines;
+    }
+    SchemaType.ObjectType args = asObject(s, resolve(s, c.get().argType()));
+    if (args != null) {
+      describeMembers(s, args, "", lines, 0);
+    }
+    return lines;
+  }
+
+  private static void describeMembers(
+      QapiSchema s, SchemaType.ObjectType type, String prefix, List<String> lines, int depth) {
+    for (SchemaType.Member m : type.members()) {
+      StringBuilder line = new StringBuilder("  ").append(prefix).append(m.name());
+      line.append(m.optional() ? " (optional) " : " ").append(describe(s, m.type()));
+      List<String> values = values(s, m.type());
+      if (!values.isEmpty() && !describe(s, m.type()).equals("bool")) {
+        line.append(": ").append(String.join(", ", values));
+      }
+      lines.add(line.toString());
+      SchemaType.ObjectType nested = asObject(s, resolve(s, m.type()));
+      if (nested != null && depth < 2 && nested.tag() == null) {
+        describeMembers(s, nested, prefix + m.name() + ".", lines, depth + 1);
+      }
+    }
+    if (type.tag() != null && !type.variants().isEmpty()) {
+      lines.add(
+          "  ... and the members of the branch that "
+              + prefix
+              + type.tag()
+              + " selects (TAB shows them once it is given)");
+    }
+  }
+
+  private static String unquote(String v) {
+    if (v.length() >= 2
+        && (v.startsWith("\"") || v.startsWith("'"))
+        && v.endsWith(v.substring(0, 1))) {
+      return v.substring(1, v.length() - 1);
+    }
+    return v;
+  }
+
+  /** The object type at {@code path} (dotted, may be empty) below {@code typeName}. */
+  private static SchemaType.ObjectType objectAt(
+      QapiSchema s, String typeName, String path, Map<String, String> given) {
+    SchemaType.ObjectType current = asObject(s, resolve(s, typeName));
+    if (path.isEmpty() || current == null) {
+      return current;
+    }
+    String prefix = "";
+    for (String part : path.split("\\.")) {
+      SchemaType.Member m = member(s, current, given, prefix, part);
+      if (m == null) {
+        return null;
+      }
+      current = asObject(s, resolve(s, m.type()));
+      if (current == null) {
+        return null;
+      }
+      prefix = prefix + part + ".";
+    }
+    return current;
+  }
+
+  /** The members of {@code type}, plus those of the union branch its (given) tag selects. */
+  private static List<SchemaType.Member> members(
+      QapiSchema s, SchemaType.ObjectType type, Map<String, String> given, String prefix) {
+    List<SchemaType.Member> all = new ArrayList<>(type.members());
+    if (type.tag() != null) {
+      String tagValue = given.get(prefix + type.tag());
+      if (tagValue != null) {
+        SchemaType.Variant v = type.variant(tagValue);
+        if (v != null) {
+          SchemaType.ObjectType branch = asObject(s, resolve(s, v.type()));
+          if (branch != null) {
+            for (SchemaType.Member m : branch.members()) {
+              if (type.member(m.name()) == null) {
+                all.add(m);
+              }
+            }
+          }
+        }
+      }
+    }
+    return all;
+  }
+
+  private static SchemaType.Member member(
+      QapiSchema s,
+      SchemaType.ObjectType type,
+      Map<String, String> given,
+      String prefix,
+      String name) {
+    for (SchemaType.Member m : members(s, type, given, prefix)) {
+      if (m.name().equals(name)) {
+        return m;
+      }
+    }
+    return null;
+  }
+
+  private static SchemaType resolve(QapiSchema s, String typeName) {
+    return s.type(typeName).orElse(null);
+  }
+
+  /** The object type of {@code t}, or of its object branch if it is an alternate. */
+  private static SchemaType.ObjectType asObject(QapiSchema s, SchemaType t) {
+    if (t instanceof SchemaType.ObjectType o) {
+      return o;
+    }
+    if (t instanceof SchemaType.AlternateType a) {
+      for (String branch : a.types()) {
+        if (resolve(s, branch) instanceof SchemaType.ObjectType o) {
+          return o;
+        }
+      }
+    }
+    return null;
+  }
+
+  /** The values worth completing for a member of type {@code typeName}. */
+  private static List<String> values(QapiSchema s, String typeName) {
+    SchemaType t = resolve(s, typeName);
+    List<String> values = new ArrayList<>();
+    if (t instanceof SchemaType.EnumType e) {
+      e.values().forEach(v -> values.add(v.name()));
+    } else if (t instanceof SchemaType.BuiltinType b && b.jsonType().equals("boolean")) {
+      values.add("true");
+      values.add("false");
+    } else if (t instanceof SchemaType.AlternateType a) {
+      for (String branch : a.types()) {
+        values.addAll(values(s, branch));
+      }
+    }
+    return values;
+  }
+
+  /** A short, readable description of a type (the schema's own names are masked numbers). */
+  static String describe(QapiSchema s, String typeName) {
+    SchemaType t = resolve(s, typeName);
+    if (t == null) {
+      return typeName;
+    }
+    if (t instanceof SchemaType.BuiltinType b) {
+      return switch (b.jsonType()) {
+        case "string" -> "str";
+        case "boolean" -> "bool";
+        case "value" -> "any";
+        default -> b.jsonType();
+      };
+    }
+    if (t instanceof SchemaType.EnumType) {
+      return "enum";
+    }
+    if (t instanceof SchemaType.ArrayType a) {
+      return "list of " + describe(s, a.elementType());
+    }
+    if (t instanceof SchemaType.AlternateType a) {
+      List<String> names = new ArrayList<>();
+      for (String branch : a.types()) {
+        names.add(describe(s, branch));
+      }
+      return String.join(" or ", names);
+    }
+    return "object";
+  }
+}

@@ -1,0 +1,208 @@
+package org.qmp4j.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.qmp4j.protocol.QmpJson;
+import org.qmp4j.sim.SimulatedMachine;
+
+/** The commands, run in-process as picocli runs them, against a simulated machine. */
+class CommandsTest {
+
+  @TempDir Path dir;
+  private SimulatedMachine vm;
+  private String sock;
+
+  private record Run(int status, String out, String err) {}
+
+  private static Run run(String... args) {
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    int status = Main.run(new PrintWriter(out), new PrintWriter(err), args);
+    return new Run(status, out.toString(), err.toString());
+  }
+
+  @BeforeEach
+  void start() throws Exception {
+    vm = SimulatedMachine.demo().build();
+    Path p = dir.resolve("qmp.sock");
+    vm.listen(p, false);
+    sock = p.toString();
+  }
+
+  @AfterEach
+  void stop() {
+    vm.close();
+  }
+
+  @Test
+  void execPrintsTheReturnValueAsCompactJsonWhenPiped() {
+    Run r = run("exec", sock, "query-status");
+    assertEquals(0, r.status(), r.err());
+    assertEquals("", r.err());
+    assertEquals("{\"status\":\"running\",\"singlestep\":false,\"running\":true}\n", r.out());
+  }
+
+  @Test
+  void execPrettyIndents() {
+    Run r = run("exec", "unix:" + sock, "query-name", "--pretty");
+    assertEquals(0, r.status(), r.err());
+    assertEquals("{\n  \"name\": \"qmp4j-demo\"\n}\n", r.out());
+  }
+
+  @Test
+  void execTypesKeyValueArgumentsAndChangesTheMachine() {
+    Run r = run("exec", sock, "eject", "id=cd0dev", "force=true");
+    assertEquals(0, r.status(), r.err());
+    assertEquals("{}\n", r.out());
+    JsonNode block = QmpJson.parse(run("exec", sock, "query-block").out());
+    JsonNode cd = null;
+    for (JsonNode d : block) {
+      if (d.path("device").asText().equals("cd0")) {
+        cd = d;
+      }
+    }
+    assertTrue(cd != null && cd.path("tray_open").asBoolean(), block.toString());
+  }
+
+  @Test
+  void execTakesOneJsonObject() {
+    Run r = run("exec", sock, "balloon", "{\"value\": 536870912}");
+    assertEquals(0, r.status(), r.err());
+    assertEquals("{}\n", r.out());
+  }
+
+  @Test
+  void execErrorReplyIsClassAndDescOnStderrWithStatus1() {
+    Run r = run("exec", sock, "eject", "id=nosuch");
+    assertEquals(1, r.status());
+    assertEquals("", r.out());
+    assertEquals("DeviceNotFound: Device 'nosuch' not found\n", r.err());
+    Run unknown = run("exec", sock, "no-such-command");
+    assertEquals(1, unknown.status());
+    assertEquals(
+        "CommandNotFound: The command no-such-command has not been found\n", unknown.err());
+    Run badArg = run("exec", sock, "eject", "id=cd0dev", "force=maybe");
+    assertEquals(1, badArg.status());
+    assertEquals(
+        "GenericError: Invalid parameter type for 'force', expected: boolean\n", badArg.err());
+  }
+
+  @Test
+  void execConnectionErrorSaysWhatWasTriedWithStatus2() {
+    String missing = dir.resolve("nothing.sock").toString();
+    Run r = run("exec", "unix:" + missing, "query-status");
+    assertEquals(2, r.status());
+    assertEquals("", r.out());
+    assertTrue(
+        r.err().startsWith("qmp4j exec: cannot talk QMP to unix:" + missing + ": "), r.err());
+    assertTrue(r.err().contains("qmp4j serve --qmp unix:" + missing), r.err());
+    Run refused = run("exec", "tcp:127.0.0.1:1", "query-status");
+    assertEquals(2, refused.status());
+    assertTrue(
+        refused.err().startsWith("qmp4j exec: cannot talk QMP to tcp:127.0.0.1:1: "),
+        refused.err());
+  }
+
+  @Test
+  void execUsageErrorsExitWith2() {
+    Run bad = run("exec", sock, "eject", "force");
+    assertEquals(2, bad.status());
+    assertTrue(bad.err().contains("expected key=value, got 'force'"), bad.err());
+    Run badAddress = run("exec", "ftp:x", "query-status");
+    assertEquals(2, badAddress.status());
+    assertTrue(badAddress.err().startsWith("qmp4j exec: "), badAddress.err());
+    Run missing = run("exec", sock);
+    assertEquals(2, missing.status());
+    assertTrue(missing.err().contains("COMMAND"), missing.err());
+  }
+
+  @Test
+  void eventsWithCountPrintsJsonLinesAndStops() throws Exception {
+    CompletableFuture<Run> events =
+        CompletableFuture.supplyAsync(
+            () ->
+                run(
+                    "events",
+                    sock,
+                    "--name",
+                    "STOP",
+                    "--name",
+                    "RESUME",
+                    "--count",
+                    "2",
+                    "--timeout",
+                    "20"));
+    // Until the subscriber is there, repeat: stop and cont each send one event.
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+    while (!events.isDone() && System.nanoTime() < deadline) {
+      run("exec", sock, "stop");
+      run("exec", sock, "cont");
+      Thread.sleep(200);
+    }
+    Run r = events.get(5, TimeUnit.SECONDS);
+    assertEquals(0, r.status(), r.err());
+    String[] lines = r.out().split("\n");
+    assertEquals(2, lines.length, r.out());
+    for (String line : lines) {
+      JsonNode e = QmpJson.parse(line);
+      assertTrue(e.path("event").asText().matches("STOP|RESUME"), line);
+      assertTrue(e.path("timestamp").has("seconds"), line);
+    }
+  }
+
+  @Test
+  void eventsTimeoutBeforeCountIsStatus1() {
+    Run r = run("events", sock, "--name", "SHUTDOWN", "--count", "1", "--timeout", "0.3");
+    assertEquals(1, r.status());
+    assertEquals("", r.out());
+    assertTrue(r.err().contains("0 of 1 events"), r.err());
+  }
+
+  @Test
+  void vmInfoSummarisesTheMachine() {
+    run("exec", sock, "balloon", "value=536870912");
+    Run r = run("vm-info", sock);
+    assertEquals(0, r.status(), r.err());
+    assertTrue(r.out().contains("Name:      qmp4j-demo"), r.out());
+    assertTrue(r.out().contains("QEMU:      7.2."), r.out());
+    assertTrue(r.out().contains("State:     running\n"), r.out());
+    assertTrue(r.out().contains("KVM:"), r.out());
+    assertTrue(r.out().contains("Memory:    balloon 512 MiB"), r.out());
+    assertTrue(r.out().contains("  disk0 (disk0dev"), r.out());
+    assertTrue(r.out().contains("  cd0 (cd0dev): no medium, removable, tray closed"), r.out());
+    assertTrue(r.out().contains("Jobs:      none"), r.out());
+    Run json = run("vm-info", sock, "--json");
+    assertEquals(0, json.status(), json.err());
+    JsonNode all = QmpJson.parse(json.out());
+    assertEquals("qmp4j-demo", all.path("query-name").path("name").asText());
+    assertTrue(all.path("query-block").isArray());
+  }
+
+  @Test
+  void benchPrintsThroughputAndPercentiles() {
+    Run r = run("bench", sock, "--count", "200", "--concurrency", "4");
+    assertEquals(0, r.status(), r.err());
+    assertTrue(r.out().matches("(?s).*\\n\\d+ ops/s\\n.*"), r.out());
+    assertTrue(r.out().contains("p50 ") && r.out().contains("p99 "), r.out());
+  }
+
+  @Test
+  void serveRejectsAnAddressItCannotListenOn() throws Exception {
+    Path notADir = Files.writeString(dir.resolve("file"), "x");
+    Run r = run("serve", "--qmp", "unix:" + notADir.resolve("qmp.sock"));
+    assertEquals(2, r.status());
+    assertTrue(r.err().startsWith("qmp4j serve: "), r.err());
+  }
+}
