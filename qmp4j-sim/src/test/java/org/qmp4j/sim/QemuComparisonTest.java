@@ -34,11 +34,38 @@ class QemuComparisonTest {
     compare(qemu, sim);
   }
 
+  /**
+   * Compares step by step: the reply, and the events in their order. Where a reply falls among
+   * events emitted by asynchronous work (a job's coroutine) is a race in QEMU, so it is not
+   * compared; RESETs the firmware does by itself (guest-reset while SeaBIOS runs with nothing to
+   * boot) are QEMU's noise and are dropped.
+   */
   static void compare(JsonNode qemu, JsonNode sim) {
     assertEquals(qemu.size(), sim.size(), "steps");
     for (int i = 0; i < qemu.size(); i++) {
       assertEquals(
-          qemu.get(i), sim.get(i), "step " + i + " (" + qemu.get(i).get("execute").asText() + ")");
+          split(qemu.get(i)),
+          split(sim.get(i)),
+          "step " + i + " (" + qemu.get(i).get("execute").asText() + ")");
     }
+  }
+
+  private static JsonNode split(JsonNode step) {
+    com.fasterxml.jackson.databind.node.ObjectNode out = SimClient.JSON.createObjectNode();
+    out.put("execute", step.get("execute").asText());
+    com.fasterxml.jackson.databind.node.ArrayNode events = out.putArray("events");
+    for (JsonNode m : step.get("messages")) {
+      if (m.has("event")) {
+        boolean firmwareReset =
+            m.get("event").asText().equals("RESET")
+                && m.at("/data/reason").asText().equals("guest-reset");
+        if (!firmwareReset) {
+          events.add(m);
+        }
+      } else {
+        out.set("reply", m);
+      }
+    }
+    return out;
   }
 }

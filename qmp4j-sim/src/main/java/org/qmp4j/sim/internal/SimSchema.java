@@ -30,6 +30,7 @@ public final class SimSchema {
   static final Set<String> FREE_FORM = Set.of("device_add");
 
   private static volatile QapiSchema qemu;
+  private static volatile List<String> order;
 
   private SimSchema() {}
 
@@ -42,6 +43,14 @@ public final class SimSchema {
           throw new IllegalStateException("missing resource " + RESOURCE);
         }
         JsonNode list = new ObjectMapper().readTree(new GZIPInputStream(in));
+        List<String> names = new java.util.ArrayList<>();
+        for (JsonNode e : list) {
+          String meta = e.path("meta-type").asText();
+          if (meta.equals("command") || meta.equals("event")) {
+            names.add(meta.charAt(0) + e.path("name").asText());
+          }
+        }
+        order = List.copyOf(names);
         s = QapiSchema.fromIntrospection(list);
       } catch (IOException e) {
         throw new UncheckedIOException(e);
@@ -121,21 +130,11 @@ public final class SimSchema {
   }
 
   private static List<Record> entities(QapiSchema q) {
+    // Commands and events interleaved in QEMU's order, as the resource lists them.
     java.util.List<Record> out = new java.util.ArrayList<>();
-    // The resource lists commands and events interleaved in QEMU's order; the schema keeps
-    // commands and events apart, so read the order back from the unmasked introspection.
-    for (JsonNode e : q.toUnmaskedIntrospection()) {
-      String name = e.path("name").asText();
-      switch (e.path("meta-type").asText()) {
-        case "command":
-          out.add(q.command(name).orElseThrow());
-          break;
-        case "event":
-          out.add(q.event(name).orElseThrow());
-          break;
-        default:
-          break;
-      }
+    for (String e : order) {
+      String name = e.substring(1);
+      out.add(e.charAt(0) == 'c' ? q.command(name).orElseThrow() : q.event(name).orElseThrow());
     }
     return out;
   }
