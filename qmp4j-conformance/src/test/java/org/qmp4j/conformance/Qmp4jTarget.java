@@ -45,6 +45,7 @@ final class Qmp4jTarget implements Target {
         QmpServer.newBuilder()
             .schema(schema)
             .version(version)
+            .serialInBand(true)
             .commandInline("query-qmp-schema", (ctx, args) -> introspection.toIntrospection())
             .commandInline("query-status", (ctx, args) -> status())
             .commandInline("stop", this::stop)

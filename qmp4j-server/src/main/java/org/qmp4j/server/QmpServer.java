@@ -168,6 +168,7 @@ public final class QmpServer implements AutoCloseable {
     private ExecutorService executor;
     private int outputHighWater = DEFAULT_OUTPUT_HIGH_WATER;
     private int maxOutputBacklog = DEFAULT_MAX_OUTPUT_BACKLOG;
+    private boolean serialInBand;
 
     private Builder() {
       qemuThrottling();
@@ -262,6 +263,16 @@ public final class QmpServer implements AutoCloseable {
       return this;
     }
 
+    /**
+     * Runs in-band commands one at a time across all sessions, sessions taking turns, as QEMU's
+     * single dispatcher does: a slow command then delays every session's in-band commands (not OOB
+     * ones). Off by default, where each session's commands wait only for that session's.
+     */
+    public Builder serialInBand(boolean serial) {
+      this.serialInBand = serial;
+      return this;
+    }
+
     /** Starts the server's I/O thread; add listeners or sessions with {@link QmpServer#listen}. */
     public QmpServer build() {
       QapiSchema s = schema != null ? schema : controlSchema(b -> {});
@@ -277,7 +288,8 @@ public final class QmpServer implements AutoCloseable {
               ex,
               own,
               outputHighWater,
-              maxOutputBacklog));
+              maxOutputBacklog,
+              serialInBand));
     }
 
     private static ExecutorService newWorkerPool() {

@@ -71,7 +71,8 @@ public final class ServerCore {
       ExecutorService executor,
       boolean ownExecutor,
       int outputHighWater,
-      int maxOutputBacklog) {}
+      int maxOutputBacklog,
+      boolean serialInBand) {}
 
   private record Command(String name, boolean allowOob, Handler handler) {}
 
@@ -275,6 +276,54 @@ public final class ServerCore {
         onClose.close();
       } catch (Exception e) {
         LOG.log(System.Logger.Level.WARNING, "closing listener on " + channel, e);
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // QEMU's single in-band dispatcher (optional)
+
+  private Session inBandOwner;
+  private final java.util.ArrayDeque<Session> inBandWaiting = new java.util.ArrayDeque<>();
+
+  /**
+   * Whether {@code session} may run its next in-band command now. Always, unless the server runs
+   * in-band commands one at a time across sessions as QEMU does; then sessions take turns.
+   */
+  boolean acquireInBand(Session session) {
+    if (!config.serialInBand() || inBandOwner == session) {
+      return true;
+    }
+    if (inBandOwner == null && inBandWaiting.isEmpty()) {
+      inBandOwner = session;
+      return true;
+    }
+    if (!inBandWaiting.contains(session)) {
+      inBandWaiting.add(session);
+    }
+    return false;
+  }
+
+  /** {@code session}'s in-band command finished (or the session closed): the next one's turn. */
+  void releaseInBand(Session session, boolean wantsMore) {
+    if (!config.serialInBand()) {
+      return;
+    }
+    inBandWaiting.remove(session);
+    if (inBandOwner == session) {
+      inBandOwner = null;
+    }
+    if (wantsMore) {
+      inBandWaiting.add(session);
+    }
+    if (inBandOwner == null) {
+      Session next;
+      while ((next = inBandWaiting.poll()) != null && !next.open()) {
+        // skip sessions that went away while waiting
+      }
+      if (next != null) {
+        inBandOwner = next;
+        loop.execute(next::dispatchNext);
       }
     }
   }
@@ -535,12 +584,23 @@ public final class ServerCore {
     return null;
   }
 
+  /**
+   * QEMU lists commands in reverse order of registration, and registers its free-form commands
+   * ({@code device_add}) by hand after the generated ones, so those come first.
+   */
   private JsonNode queryCommands() {
     ArrayNode list = NODES.arrayNode();
-    List<String> names = new ArrayList<>(commands.keySet());
-    Collections.reverse(names);
-    for (String n : names) {
-      list.addObject().put("name", n);
+    List<SchemaCommand> declared = new ArrayList<>(config.schema().commands());
+    Collections.reverse(declared);
+    for (SchemaCommand c : declared) {
+      if (c.freeForm()) {
+        list.addObject().put("name", c.name());
+      }
+    }
+    for (SchemaCommand c : declared) {
+      if (!c.freeForm()) {
+        list.addObject().put("name", c.name());
+      }
     }
     return list;
   }

@@ -130,6 +130,7 @@ final class Session implements QmpSession, QmpReader.Handler, IoLoop.Readiness {
     }
     open = false;
     queue.clear();
+    server.releaseInBand(this, false);
     out.clear();
     channel.close();
     server.sessionClosed(this);
@@ -229,8 +230,11 @@ final class Session implements QmpSession, QmpReader.Handler, IoLoop.Readiness {
   // ---------------------------------------------------------------------------------------------
   // In-band dispatch
 
-  private void dispatchNext() {
+  void dispatchNext() {
     while (!executing && !queue.isEmpty() && open) {
+      if (!server.acquireInBand(this)) {
+        return;
+      }
       boolean oob = oobEnabled;
       boolean resumed = false;
       if (oob && queue.size() == QUEUE_MAX) {
@@ -271,6 +275,7 @@ final class Session implements QmpSession, QmpReader.Handler, IoLoop.Readiness {
       send(response);
     }
     executing = false;
+    server.releaseInBand(this, !queue.isEmpty());
     if (!oobWhenDispatched) {
       resume();
     }
