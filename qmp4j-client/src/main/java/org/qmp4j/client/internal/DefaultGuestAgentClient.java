@@ -249,9 +249,9 @@ public final class DefaultGuestAgentClient implements GuestAgentClient, QmpReade
       }
       if (next.noReply) {
         next.future.complete(null);
-        continue;
       }
-      return;
+      // Loop: the reply may have come while this thread was writing, and a pump started by the
+      // reader meanwhile gave up because this one was still pumping.
     }
   }
 

@@ -77,6 +77,7 @@ public final class DefaultQmpClient implements QmpClient {
   private final CallbackExecutor callbacks;
   private final boolean wireLog;
   private final AtomicLong ids = new AtomicLong();
+  private final ClientFuture.RoundTrip roundTrip = new ClientFuture.RoundTrip();
   private final CopyOnWriteArrayList<Subscription> subscriptions = new CopyOnWriteArrayList<>();
   private final CopyOnWriteArrayList<EventWaiter> waiters = new CopyOnWriteArrayList<>();
   private final Object lifecycle = new Object();
@@ -456,7 +457,7 @@ public final class DefaultQmpClient implements QmpClient {
 
   private <T> CompletableFuture<T> submit(QmpCommand command, Function<JsonNode, T> binder) {
     Objects.requireNonNull(command, "command");
-    ClientFuture<T> future = new ClientFuture<>(callbacks);
+    ClientFuture<T> future = new ClientFuture<>(callbacks, roundTrip);
     Connection c = usable(future);
     if (c == null || !precheck(c, command, future)) {
       return future;
@@ -589,7 +590,7 @@ public final class DefaultQmpClient implements QmpClient {
       throw new IllegalArgumentException(
           "a request needs a string 'execute' or 'exec-oob' member: " + request);
     }
-    ClientFuture<ObjectNode> future = new ClientFuture<>(callbacks);
+    ClientFuture<ObjectNode> future = new ClientFuture<>(callbacks, roundTrip);
     Connection c = usable(future);
     if (c == null) {
       return future;
@@ -1188,6 +1189,15 @@ public final class DefaultQmpClient implements QmpClient {
       }
       if (wireLog && WIRE.isDebugEnabled()) {
         WIRE.debug("{} <-- {}", name, value);
+      }
+      // Fast path for the common case, a return with an id (and nothing else).
+      if (value.size() == 2) {
+        JsonNode ret = value.get("return");
+        JsonNode id = value.get("id");
+        if (ret != null && id != null) {
+          route((ObjectNode) value, id, new QmpReturn(ret, id));
+          return;
+        }
       }
       QmpMessage message;
       try {
