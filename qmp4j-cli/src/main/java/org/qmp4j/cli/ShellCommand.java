@@ -30,7 +30,7 @@ import picocli.CommandLine.Parameters;
       "Input: COMMAND [key=value]... (numbers and true/false are typed, [ and { start JSON,"
           + " quotes make strings, a.b=1 nests), or a JSON request on one line.",
       "TAB completes command names, argument names and enum values from the server's schema."
-          + " History is kept in ~/.qmp4j_history. !help in the shell tells the rest."
+          + " History is kept in $HOME/.qmp4j_history. !help in the shell tells the rest."
     },
     footerHeading = "%nExamples:%n",
     footer = {
@@ -80,8 +80,7 @@ final class ShellCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws IOException {
-    Path historyFile =
-        history != null ? history : Path.of(System.getProperty("user.home"), ".qmp4j_history");
+    Path historyFile = history != null ? history : home().resolve(".qmp4j_history");
     boolean prettyOut = !Boolean.TRUE.equals(compact) || Boolean.TRUE.equals(pretty);
     SimulatedMachine vm = null;
     Path tempDir = null;
@@ -131,6 +130,12 @@ final class ShellCommand implements Callable<Integer> {
         Files.deleteIfExists(tempDir);
       }
     }
+  }
+
+  /** {@code $HOME} as shells take it; the JVM's user.home (from the password file) otherwise. */
+  private static Path home() {
+    String home = System.getenv("HOME");
+    return Path.of(home != null && !home.isBlank() ? home : System.getProperty("user.home"));
   }
 
   private static String banner(QmpClient client, String where) {
