@@ -43,7 +43,7 @@ import org.qmp4j.transport.QmpAddress;
  *
  * <pre>
  * java -cp benchmarks.jar org.qmp4j.bench.client.ClientBench ADDR [--count N] [--warmup N]
- *     [--window W] [--rounds R] [--command NAME] [--emit N] [--blast N]
+ *     [--window W] [--rounds R] [--command NAME] [--emit N] [--blast N] [--oob true|false]
  * </pre>
  *
  * The peer must answer {@code --command} (default {@code query-status}) and send no events of its
@@ -93,15 +93,19 @@ public final class ClientBench {
         o.rounds());
     Result rawSeq = null;
     Result cliSeq = null;
+    Result cbSeq = null;
     Result rawPipe = null;
     Result cliPipe = null;
+    Result cbPipe = null;
     for (int r = 0; r < o.rounds(); r++) {
       rawSeq = best(rawSeq, rawSequential(o), true);
       cliSeq = best(cliSeq, clientSequential(o), true);
+      cbSeq = best(cbSeq, clientChained(o, 1), true);
       rawPipe = best(rawPipe, rawPipelined(o), false);
       cliPipe = best(cliPipe, clientPipelined(o), false);
+      cbPipe = best(cbPipe, clientChained(o, o.window()), false);
     }
-    List<Result> all = new ArrayList<>(List.of(rawSeq, cliSeq, rawPipe, cliPipe));
+    List<Result> all = new ArrayList<>(List.of(rawSeq, cliSeq, cbSeq, rawPipe, cliPipe, cbPipe));
     if (o.emit() > 0) {
       Result e = null;
       for (int r = 0; r < o.rounds(); r++) {
@@ -121,10 +125,14 @@ public final class ClientBench {
     }
     System.out.printf(
         Locale.ROOT,
-        "ratios: client-seq/raw-seq p50 %.2fx, p99 %.2fx; client-pipe/raw-pipe throughput %.1f%%%n",
+        "ratios: client-seq/raw-seq p50 %.2fx, p99 %.2fx; chained-seq/raw-seq p50 %.2fx, p99"
+            + " %.2fx; client-pipe/raw-pipe %.1f%%; chained-pipe/raw-pipe %.1f%%%n",
         cliSeq.percentile(50) / (double) rawSeq.percentile(50),
         cliSeq.percentile(99) / (double) rawSeq.percentile(99),
-        100 * cliPipe.opsPerSecond() / rawPipe.opsPerSecond());
+        cbSeq.percentile(50) / (double) rawSeq.percentile(50),
+        cbSeq.percentile(99) / (double) rawSeq.percentile(99),
+        100 * cliPipe.opsPerSecond() / rawPipe.opsPerSecond(),
+        100 * cbPipe.opsPerSecond() / rawPipe.opsPerSecond());
   }
 
   /** For sequential modes the run with the lower p50 wins, otherwise the faster one. */
@@ -160,8 +168,18 @@ public final class ClientBench {
 
   // ------------------------------------------------------------------ the client
 
+  /** Whether the client negotiates OOB when offered ({@code --oob false}: as the raw loop). */
+  private static boolean oob = true;
+
+  /** Whether the raw loop's request carries an id as the client's do ({@code --raw-id true}). */
+  private static boolean rawId;
+
   private static QmpClient connect(String address) {
-    return QmpClient.newBuilder().address(address).connectTimeout(Duration.ofSeconds(30)).connect();
+    return QmpClient.newBuilder()
+        .address(address)
+        .oob(oob)
+        .connectTimeout(Duration.ofSeconds(30))
+        .connect();
   }
 
   private static Result clientSequential(Options o) {
@@ -205,6 +223,74 @@ public final class ClientBench {
       if (f != null) {
         f.join();
       }
+    }
+  }
+
+  /** Runs stages in the thread that completes the future: the caller's explicit choice. */
+  private static final java.util.concurrent.Executor DIRECT = Runnable::run;
+
+  /**
+   * Callback-chained: each completion sends the next command from the completing thread (the
+   * connection's reader, through an explicit direct executor), keeping {@code window} in flight.
+   * With window 1 it records each round trip.
+   */
+  private static Result clientChained(Options o, int window) throws InterruptedException {
+    try (QmpClient c = connect(o.address())) {
+      QmpCommand cmd = QmpCommand.of(o.command());
+      chain(c, cmd, o.warmup(), window, null);
+      long[] lat = window == 1 ? new long[o.count()] : null;
+      long start = System.nanoTime();
+      chain(c, cmd, o.count(), window, lat);
+      return new Result(
+          window == 1 ? "chained-seq" : "chained-pipe" + window,
+          o.count(),
+          System.nanoTime() - start,
+          lat);
+    }
+  }
+
+  private static void chain(QmpClient c, QmpCommand cmd, int count, int window, long[] lat)
+      throws InterruptedException {
+    java.util.concurrent.atomic.AtomicInteger sent =
+        new java.util.concurrent.atomic.AtomicInteger();
+    java.util.concurrent.atomic.AtomicInteger done =
+        new java.util.concurrent.atomic.AtomicInteger();
+    java.util.concurrent.CountDownLatch finished = new java.util.concurrent.CountDownLatch(1);
+    java.util.concurrent.atomic.AtomicReference<Throwable> failure =
+        new java.util.concurrent.atomic.AtomicReference<>();
+    Runnable[] next = new Runnable[1];
+    next[0] =
+        () -> {
+          int i = sent.getAndIncrement();
+          if (i >= count) {
+            return;
+          }
+          long t = System.nanoTime();
+          c.executeAsync(cmd)
+              .whenCompleteAsync(
+                  (r, e) -> {
+                    if (lat != null) {
+                      lat[i] = System.nanoTime() - t;
+                    }
+                    if (e != null) {
+                      failure.set(e);
+                      finished.countDown();
+                      return;
+                    }
+                    if (done.incrementAndGet() == count) {
+                      finished.countDown();
+                    } else {
+                      next[0].run();
+                    }
+                  },
+                  DIRECT);
+        };
+    for (int i = 0; i < window; i++) {
+      next[0].run();
+    }
+    finished.await();
+    if (failure.get() != null) {
+      throw new IllegalStateException(failure.get());
     }
   }
 
@@ -297,7 +383,13 @@ public final class ClientBench {
       readLine(ch); // greeting
       write(ch, "{\"execute\": \"qmp_capabilities\"}\r\n");
       readLine(ch);
-      byte[] req = ("{\"execute\": \"" + command + "\"}\r\n").getBytes(StandardCharsets.US_ASCII);
+      byte[] req =
+          ("{\"execute\": \""
+                  + command
+                  + "\""
+                  + (rawId ? ", \"id\": \"qmp4j-123456\"" : "")
+                  + "}\r\n")
+              .getBytes(StandardCharsets.US_ASCII);
       out = ByteBuffer.allocateDirect(req.length);
       out.put(req).flip();
       in.flip();
@@ -411,7 +503,7 @@ public final class ClientBench {
     if (args.length == 0) {
       System.err.println(
           "usage: ClientBench ADDR [--count N] [--warmup N] [--window W] [--rounds R]"
-              + " [--command NAME] [--emit N] [--blast N]");
+              + " [--command NAME] [--emit N] [--blast N] [--oob true|false]");
       System.exit(2);
     }
     String address = args[0];
@@ -445,6 +537,12 @@ public final class ClientBench {
           break;
         case "--blast":
           blast = Integer.parseInt(v);
+          break;
+        case "--raw-id":
+          rawId = Boolean.parseBoolean(v);
+          break;
+        case "--oob":
+          oob = Boolean.parseBoolean(v);
           break;
         default:
           throw new IllegalArgumentException("unknown option " + args[i]);
