@@ -242,6 +242,14 @@ public final class LiberalJsonReader implements QmpReader {
     if (skipped) {
       return;
     }
+    if (hasNulInFirstFour(bytes, off, len)) {
+      // Jackson would guess UTF-16 or UTF-32 from the NUL bytes and describe the failure with an
+      // offset into our buffer, which depends on how the input arrived. QMP is UTF-8.
+      buffered = 0;
+      releaseBuffer();
+      handler.onError(new QmpProtocolException("Malformed JSON: NUL byte in a message"));
+      return;
+    }
     JsonNode value;
     try {
       value = QmpJson.parse(bytes, off, len);
@@ -254,6 +262,15 @@ public final class LiberalJsonReader implements QmpReader {
     buffered = 0;
     releaseBuffer();
     handler.onValue(value);
+  }
+
+  private static boolean hasNulInFirstFour(byte[] bytes, int off, int len) {
+    for (int i = off, end = off + Math.min(len, 4); i < end; i++) {
+      if (bytes[i] == 0) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private void append(byte[] array, int from, int to) {
