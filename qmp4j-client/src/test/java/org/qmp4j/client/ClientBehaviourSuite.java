@@ -97,7 +97,7 @@ abstract class ClientBehaviourSuite {
     long t0 = System.nanoTime();
     QmpTimeoutException e = assertThrows(QmpTimeoutException.class, () -> run(client, slow));
     long ms = (System.nanoTime() - t0) / 1_000_000;
-    assertTrue(ms >= 90 && ms < 500, "timed out after " + ms + " ms");
+    assertTrue(ms >= 90 && ms < 2000, "timed out after " + ms + " ms");
     assertTrue(e.getMessage().contains("sleep"), e.getMessage());
     // The late reply arrives while these run; each gets its own answer.
     for (int i = 0; i < 20; i++) {
@@ -151,11 +151,11 @@ abstract class ClientBehaviourSuite {
 
   @Test
   void outOfBandOvertakesABusyInBandQueue() throws Exception {
-    var slow = client.executeAsync(QmpCommand.of("sleep", Map.of("ms", 500)));
+    var slow = client.executeAsync(QmpCommand.of("sleep", Map.of("ms", 2000)));
     long t0 = System.nanoTime();
     run(client, QmpCommand.of("ping-oob").withOob(true));
     long ms = (System.nanoTime() - t0) / 1_000_000;
-    assertTrue(ms < 400, "OOB took " + ms + " ms");
+    assertTrue(ms < 1500, "OOB took " + ms + " ms");
     assertTrue(!slow.isDone());
     slow.get();
   }
