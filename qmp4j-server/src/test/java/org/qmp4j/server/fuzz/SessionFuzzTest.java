@@ -68,7 +68,7 @@ class SessionFuzzTest {
     Files.deleteIfExists(dir);
   }
 
-  @FuzzTest(maxDuration = "20s")
+  @FuzzTest(maxDuration = "15s")
   @Timeout(value = 30, unit = TimeUnit.SECONDS)
   void session(FuzzedDataProvider data) throws Exception {
     boolean usePretty = data.consumeBoolean();
