@@ -5,7 +5,7 @@ import java.nio.ByteBuffer;
 
 /** Bytes waiting to go to one peer: appended at the end, written from the front. */
 final class OutputBuffer {
-  private static final int INITIAL = 4096;
+  private static final int INITIAL = 256;
   private static final int RETAINED = 256 * 1024;
 
   private byte[] bytes = new byte[INITIAL];

@@ -22,7 +22,9 @@ import org.qmp4j.server.QmpSession;
  */
 final class Session implements QmpSession, QmpReader.Handler, IoLoop.Readiness {
   static final int QUEUE_MAX = 8;
-  private static final int INPUT_BUFFER = 64 * 1024;
+  // Input buffers start small (idle sessions are cheap) and grow while reads fill them.
+  private static final int INPUT_BUFFER_INITIAL = 2 * 1024;
+  private static final int INPUT_BUFFER_MAX = 64 * 1024;
 
   private final ServerCore server;
   private final long id;
@@ -31,9 +33,9 @@ final class Session implements QmpSession, QmpReader.Handler, IoLoop.Readiness {
   private final MonitorOptions options;
   private final QmpWriter writer;
   private final QmpReader reader = QmpReader.strict();
-  private final ByteBuffer in = ByteBuffer.allocate(INPUT_BUFFER).flip();
+  private ByteBuffer in = ByteBuffer.allocate(INPUT_BUFFER_INITIAL).flip();
   private final OutputBuffer out = new OutputBuffer();
-  private final QmpWriter.Buffer scratch = new QmpWriter.Buffer(512);
+  private final QmpWriter.Buffer scratch = new QmpWriter.Buffer(128);
   private final ArrayDeque<Object> queue = new ArrayDeque<>();
 
   private boolean started;
@@ -153,6 +155,11 @@ final class Session implements QmpSession, QmpReader.Handler, IoLoop.Readiness {
   }
 
   private void readInput() {
+    if (in.remaining() == in.capacity() && in.capacity() < INPUT_BUFFER_MAX) {
+      ByteBuffer larger = ByteBuffer.allocate(in.capacity() * 2);
+      larger.put(in);
+      in = larger.flip();
+    }
     in.compact();
     int n;
     try {
@@ -354,7 +361,7 @@ final class Session implements QmpSession, QmpReader.Handler, IoLoop.Readiness {
     }
     // Read while the reader may run, and read ahead (bounded by the buffer) while suspended, so
     // that a peer's end of stream is seen; never read while the peer does not take our output.
-    boolean read = !inputEnded && !outputBlocked && in.remaining() < in.capacity();
+    boolean read = !inputEnded && !outputBlocked && in.remaining() < INPUT_BUFFER_MAX;
     channel.interest(read, writeBlocked);
   }
 }
