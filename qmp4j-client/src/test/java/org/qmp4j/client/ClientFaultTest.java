@@ -207,7 +207,11 @@ class ClientFaultTest {
     CompletableFuture<JsonNode> second = c.executeAsync("query-name");
     Throwable t = failure(c.executeAsync("query-status"));
     assertInstanceOf(QmpConnectionLostException.class, t);
-    assertTrue(t.getMessage().contains("closed by the peer"), t.getMessage());
+    // The peer closes with our second request unread: depending on timing the kernel reports an
+    // orderly end of stream or a reset; either way the message names what happened.
+    assertTrue(
+        t.getMessage().contains("closed by the peer") || t.getMessage().contains("reset"),
+        t.getMessage());
     assertInstanceOf(QmpConnectionLostException.class, failure(second));
   }
 
