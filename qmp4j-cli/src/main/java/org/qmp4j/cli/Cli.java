@@ -152,6 +152,9 @@ final class Cli {
               + ")"
           : " (is QEMU running with -qmp tcp:HOST:PORT,server=on,wait=off?)";
     }
+    if (m.contains("greeting")) {
+      return " (a QEMU monitor serves one client at a time: is another client connected to it?)";
+    }
     return "";
   }
 }

@@ -34,7 +34,8 @@ import picocli.CommandLine.Spec;
       "  qmp4j exec /tmp/qmp.sock eject id=cd0dev force=true",
       "  qmp4j exec /tmp/qmp.sock qom-list '{\"path\": \"/machine\"}'",
       "  qmp4j exec tcp:localhost:4444 query-block --compact | jq '.[].device'",
-      "  qmp4j exec /tmp/qmp.sock human-monitor-command command-line='info status'"
+      "  qmp4j exec /tmp/qmp.sock human-monitor-command command-line='info status'",
+      "  qmp4j exec /tmp/qmp.sock '{\"execute\": \"query-name\"}'"
     })
 final class ExecCommand implements Callable<Integer> {
 
@@ -43,7 +44,10 @@ final class ExecCommand implements Callable<Integer> {
   @Parameters(index = "0", paramLabel = "ADDR", description = "The QMP monitor to connect to.")
   String address;
 
-  @Parameters(index = "1", paramLabel = "COMMAND", description = "The command, e.g. query-status.")
+  @Parameters(
+      index = "1",
+      paramLabel = "COMMAND",
+      description = "The command, e.g. query-status; or a whole JSON request.")
   String command;
 
   @Parameters(
@@ -66,13 +70,34 @@ final class ExecCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    ObjectNode args = ArgumentSyntax.arguments(arguments == null ? List.of() : arguments);
-    QmpCommand cmd = QmpCommand.of(command, args);
+    if (command.startsWith("{") && arguments != null && !arguments.isEmpty()) {
+      throw new Cli.Failure(
+          Main.EXIT_USAGE, "qmp4j exec: a JSON request takes no further arguments");
+    }
+    ObjectNode args =
+        command.startsWith("{")
+            ? null
+            : ArgumentSyntax.arguments(arguments == null ? List.of() : arguments);
+    QmpCommand cmd = QmpCommand.of(command.startsWith("{") ? "-" : command, args);
     if (timeoutSeconds != null) {
       cmd = cmd.withTimeout(Duration.ofMillis((long) (timeoutSeconds * 1000)));
     }
     try (QmpClient client = Cli.connect("exec", address)) {
-      JsonNode result = client.execute(cmd);
+      JsonNode result;
+      if (command.startsWith("{")) {
+        // A whole request, as the shell takes it: {"execute": ..., "arguments": ...}.
+        ObjectNode reply = client.executeRaw(command);
+        JsonNode error = reply.get("error");
+        if (error != null) {
+          spec.commandLine()
+              .getErr()
+              .println(error.path("class").asText() + ": " + error.path("desc").asText());
+          return Main.EXIT_FAILURE;
+        }
+        result = reply.get("return");
+      } else {
+        result = client.execute(cmd);
+      }
       spec.commandLine().getOut().println(Cli.json(result, Cli.pretty(pretty, compact)));
       spec.commandLine().getOut().flush();
       return Main.EXIT_OK;

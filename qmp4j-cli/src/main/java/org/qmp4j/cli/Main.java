@@ -41,7 +41,8 @@ import picocli.CommandLine.Spec;
       BenchCommand.class,
       JobCommand.class,
       MigrateCommand.class,
-      CommandLine.HelpCommand.class
+      CommandLine.HelpCommand.class,
+      picocli.AutoComplete.GenerateCompletion.class
     },
     footerHeading = "%n",
     footer = {
@@ -64,6 +65,8 @@ import picocli.CommandLine.Spec;
       "      one guest agent command",
       "  qmp4j help exec",
       "      the options of one command",
+      "  source <(qmp4j generate-completion)",
+      "      TAB completion of qmp4j's commands and options in bash or zsh",
     },
     exitCodeListHeading = "%nExit status:%n",
     exitCodeList = {

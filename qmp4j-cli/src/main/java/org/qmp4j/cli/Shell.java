@@ -63,6 +63,8 @@ final class Shell {
   private boolean verbose;
   private LineReader reader;
   private boolean interactive = true;
+  private volatile boolean closed;
+  private volatile boolean leaving;
   private final AtomicReference<CompletableFuture<?>> running = new AtomicReference<>();
 
   Shell(
@@ -142,6 +144,17 @@ final class Shell {
       print(banner);
     }
     EventSubscription events = client.subscribe(this::onEvent);
+    // The subscription ends when the connection does: say so at once, not at the next command.
+    events
+        .closeFuture()
+        .whenComplete(
+            (v, e) -> {
+              if (client.state() == org.qmp4j.client.ConnectionState.CLOSED && !leaving) {
+                closed = true;
+                print("the server closed the connection; leaving the shell");
+                terminal.raise(Terminal.Signal.INT);
+              }
+            });
     try {
       List<String> transaction = null;
       while (true) {
@@ -151,6 +164,9 @@ final class Shell {
               reader.readLine(
                   !interactive ? "" : transaction != null ? "...> " : hmp ? "(hmp) " : "(qmp) ");
         } catch (UserInterruptException e) {
+          if (closed) {
+            return Main.EXIT_FAILURE;
+          }
           if (transaction != null) {
             print("transaction abandoned");
             transaction = null;
@@ -187,6 +203,7 @@ final class Shell {
         }
       }
     } finally {
+      leaving = true;
       events.close();
       try {
         reader.getHistory().save();

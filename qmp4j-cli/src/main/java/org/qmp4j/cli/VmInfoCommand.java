@@ -167,7 +167,7 @@ final class VmInfoCommand implements Callable<Integer> {
       for (JsonNode d : block) {
         StringBuilder s = new StringBuilder("  ").append(d.path("device").asText());
         if (d.hasNonNull("qdev")) {
-          s.append(" (").append(d.get("qdev").asText()).append(')');
+          s.append(" (").append(deviceId(d.get("qdev").asText())).append(')');
         }
         JsonNode ins = d.get("inserted");
         if (ins != null) {
@@ -258,6 +258,17 @@ final class VmInfoCommand implements Callable<Integer> {
       lines.add(row("Display", String.join("; ", display)));
     }
     return lines;
+  }
+
+  /** The device's id for a QOM path such as /machine/peripheral/disk0dev/virtio-backend. */
+  static String deviceId(String qdev) {
+    String prefix = "/machine/peripheral/";
+    if (qdev.startsWith(prefix)) {
+      String rest = qdev.substring(prefix.length());
+      int slash = rest.indexOf('/');
+      return slash < 0 ? rest : rest.substring(0, slash);
+    }
+    return qdev;
   }
 
   private static String row(String label, String value) {

@@ -18,7 +18,17 @@ class MainTest {
   /** The commands of the contract in DESIGN.md, plus picocli's {@code help}. */
   private static final Set<String> COMMANDS =
       Set.of(
-          "serve", "shell", "exec", "events", "ga", "vm-info", "bench", "job", "migrate", "help");
+          "serve",
+          "shell",
+          "exec",
+          "events",
+          "ga",
+          "vm-info",
+          "bench",
+          "job",
+          "migrate",
+          "help",
+          "generate-completion");
 
   /** What one run printed and returned. */
   private record Run(int status, String out, String err) {}
@@ -50,6 +60,9 @@ class MainTest {
     assertTrue(run.out().startsWith("The QEMU Machine Protocol (QMP) from the command line."));
     assertTrue(run.out().contains("Usage: qmp4j [-hV] COMMAND"), run.out());
     for (String command : COMMANDS) {
+      if (command.equals("generate-completion")) {
+        continue; // hidden, as picocli makes it; the footer shows how to use it
+      }
       assertTrue(
           run.out().contains("\n  " + command + " "), command + " missing in:\n" + run.out());
     }
@@ -94,6 +107,14 @@ class MainTest {
     assertTrue(run.out().contains("Usage: qmp4j " + command + " [-h"), run.out());
     assertTrue(run.out().contains("\nExamples:\n  qmp4j " + command), run.out());
     assertEquals(run.out(), run("help", command).out());
+  }
+
+  @Test
+  void completionScriptCoversTheCommands() {
+    Run run = run("generate-completion");
+    assertEquals(0, run.status(), run.err());
+    assertTrue(run.out().contains("complete -F _complete_qmp4j"), run.out());
+    assertTrue(run.out().contains("vm-info"), run.out());
   }
 
   @Test

@@ -43,11 +43,14 @@ class QemuCliIT {
 
   @Test
   void eventsAgainstQemu() throws Exception {
-    try (QemuProcess qemu = QemuProcess.start()) {
-      String sock = qemu.socket().toString();
+    // A QEMU monitor serves one client at a time: events listens on a second one.
+    try (QemuProcess qemu = QemuProcess.builder().monitor("mon0").monitor("events").start()) {
+      String sock = qemu.socket("mon0").toString();
+      String eventSock = qemu.socket("events").toString();
       CompletableFuture<Run> events =
           CompletableFuture.supplyAsync(
-              () -> run("events", sock, "--name", "RESUME", "--count", "1", "--timeout", "30"));
+              () ->
+                  run("events", eventSock, "--name", "RESUME", "--count", "1", "--timeout", "30"));
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
       while (!events.isDone() && System.nanoTime() < deadline) {
         run("exec", sock, "stop");
