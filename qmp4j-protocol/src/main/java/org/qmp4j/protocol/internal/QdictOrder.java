@@ -44,6 +44,13 @@ public final class QdictOrder {
     return sort(keys, Function.identity());
   }
 
+  /** {@code keys}, given in insertion order, in the order QEMU's QDict iterates them. */
+  public static List<String> iterationOrder(Iterable<String> keys) {
+    List<String> list = new ArrayList<>();
+    keys.forEach(list::add);
+    return iterationOrder(list);
+  }
+
   /** {@code members}, given in insertion order, in QDict iteration order of their keys. */
   public static <T> List<T> sort(List<T> members, Function<? super T, String> key) {
     int n = members.size();
@@ -63,7 +70,8 @@ public final class QdictOrder {
     return sorted;
   }
 
-  private static byte[] modifiedUtf8(String key) {
+  /** The bytes QEMU keeps for {@code key}: UTF-8, with U+0000 as C0 80 (modified UTF-8). */
+  public static byte[] modifiedUtf8(String key) {
     byte[] utf8 = key.getBytes(StandardCharsets.UTF_8);
     if (key.indexOf('\0') < 0) {
       return utf8;

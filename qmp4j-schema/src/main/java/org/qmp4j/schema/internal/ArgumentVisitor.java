@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
 import org.qmp4j.protocol.QmpErrorException;
+import org.qmp4j.protocol.internal.QdictOrder;
 import org.qmp4j.schema.SchemaCommand;
 import org.qmp4j.schema.SchemaType;
 import org.qmp4j.schema.SchemaType.AlternateType;
@@ -74,7 +75,7 @@ public final class ArgumentVisitor {
       List<String> keys = new ArrayList<>(dict.size());
       dict.fieldNames().forEachRemaining(keys::add);
       GHashTableOrder table = new GHashTableOrder();
-      for (String k : QDictOrder.iterationOrder(keys)) {
+      for (String k : QdictOrder.iterationOrder(keys)) {
         table.insert(k);
       }
       for (String k : visited) {

@@ -3,6 +3,7 @@ package org.qmp4j.schema.internal;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import org.qmp4j.protocol.internal.QdictOrder;
 
 /**
  * A model of GLib 2.74's {@code GHashTable} with {@code g_str_hash} keys, only as far as the order
@@ -81,7 +82,7 @@ public final class GHashTableOrder {
   /** GLib's {@code g_str_hash}: djb2 over the bytes taken as signed chars. */
   static int strHash(String key) {
     int h = 5381;
-    for (byte b : QDictOrder.qemuBytes(key)) {
+    for (byte b : QdictOrder.modifiedUtf8(key)) {
       h = (h << 5) + h + b;
     }
     return h;

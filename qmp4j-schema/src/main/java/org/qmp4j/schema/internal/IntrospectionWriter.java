@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import org.qmp4j.protocol.internal.QdictOrder;
 import org.qmp4j.schema.SchemaCommand;
 import org.qmp4j.schema.SchemaEvent;
 import org.qmp4j.schema.SchemaType;
@@ -252,7 +253,7 @@ public final class IntrospectionWriter {
   /** An object with the members in the order QEMU prints them: QDict order of sorted inserts. */
   private static ObjectNode qdict(Map<String, JsonNode> sorted) {
     ObjectNode o = NODES.objectNode();
-    for (String k : QDictOrder.iterationOrder(sorted.keySet())) {
+    for (String k : QdictOrder.iterationOrder(sorted.keySet())) {
       o.set(k, sorted.get(k));
     }
     return o;
