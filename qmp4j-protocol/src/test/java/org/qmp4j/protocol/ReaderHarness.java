@@ -235,9 +235,15 @@ public final class ReaderHarness {
     return Arrays.toString(cuts);
   }
 
-  private static String preview(byte[] input) {
+  /** The first bytes of {@code input} as readable text, for failure messages. */
+  public static String preview(byte[] input) {
+    return preview(input, 200);
+  }
+
+  /** The first {@code max} bytes of {@code input} as readable text, for failure messages. */
+  public static String preview(byte[] input, int max) {
     StringBuilder sb = new StringBuilder("\"");
-    for (int i = 0; i < Math.min(input.length, 200); i++) {
+    for (int i = 0; i < Math.min(input.length, max); i++) {
       int b = input[i] & 0xFF;
       if (b >= 0x20 && b < 0x7F && b != '\\' && b != '"') {
         sb.append((char) b);
@@ -245,7 +251,7 @@ public final class ReaderHarness {
         sb.append(String.format("\\x%02x", b));
       }
     }
-    if (input.length > 200) {
+    if (input.length > max) {
       sb.append("...(").append(input.length).append(" bytes)");
     }
     return sb.append('"').toString();

@@ -351,18 +351,6 @@ class ReaderFuzzTest {
   }
 
   static String preview(byte[] input) {
-    StringBuilder sb = new StringBuilder("\"");
-    for (int i = 0; i < Math.min(input.length, 300); i++) {
-      int b = input[i] & 0xFF;
-      if (b >= 0x20 && b < 0x7F && b != '\\' && b != '"') {
-        sb.append((char) b);
-      } else {
-        sb.append(String.format("\\x%02x", b));
-      }
-    }
-    if (input.length > 300) {
-      sb.append("...(").append(input.length).append(" bytes)");
-    }
-    return sb.append('"').toString();
+    return org.qmp4j.protocol.ReaderHarness.preview(input, 300);
   }
 }
