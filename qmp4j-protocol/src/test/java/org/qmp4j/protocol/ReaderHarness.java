@@ -116,8 +116,11 @@ public final class ReaderHarness {
     return new Error(type, message);
   }
 
-  /** Collects reader callbacks into a result list. */
-  public static final class Recorder implements QmpReader.Handler {
+  /**
+   * Collects reader callbacks into a result list; fails on a null value, a null error, or an error
+   * without a message.
+   */
+  public static class Recorder implements QmpReader.Handler {
     private final List<Object> results = new ArrayList<>();
 
     @Override
@@ -133,7 +136,11 @@ public final class ReaderHarness {
       if (error == null) {
         fail("onError(null)");
       }
-      results.add(new Error(error.getClass(), error.getMessage()));
+      String message = error.getMessage();
+      if (message == null || message.isEmpty()) {
+        fail("error without a message: " + error.getClass().getName());
+      }
+      results.add(new Error(error.getClass(), message));
     }
 
     @Override

@@ -23,6 +23,8 @@ import org.qmp4j.protocol.JsonSyntaxException;
 import org.qmp4j.protocol.QmpProtocolException;
 import org.qmp4j.protocol.QmpReader;
 import org.qmp4j.protocol.QmpWriter;
+import org.qmp4j.protocol.ReaderHarness.Error;
+import org.qmp4j.protocol.ReaderHarness.Recorder;
 
 /**
  * Fuzz targets for the codec (Jazzer): the strict reader, the liberal reader, and a write/read
@@ -91,7 +93,7 @@ class ReaderFuzzTest {
     byte[] input = data.consumeBytes(MAX_INPUT);
     List<Object> results = readAllWays(QmpReader::strict, input, layout);
     for (Object r : results) {
-      if (r instanceof Failure f) {
+      if (r instanceof Error f) {
         // The strict reader speaks QEMU's texts only.
         assertEquals(JsonSyntaxException.class, f.type(), () -> "strict reader error " + f);
       }
@@ -225,50 +227,17 @@ class ReaderFuzzTest {
     int rounds = 0;
     while (buffer.hasRemaining()) {
       int before = buffer.position();
-      int resultsBefore = recorder.results.size();
+      int resultsBefore = recorder.results().size();
       reader.feed(buffer, recorder);
       if (buffer.hasRemaining()) {
         // Only a pause may leave bytes unread, and only right after a result was delivered.
         assertTrue(
-            recorder.results.size() > resultsBefore,
+            recorder.results().size() > resultsBefore,
             "feed stopped at " + buffer.position() + " without delivering a result");
       }
       assertTrue(rounds++ <= input.length, "pausing made no progress at " + before);
     }
-    return recorder.results;
-  }
-
-  /** One reported error: its class and message. */
-  record Failure(Class<?> type, String message) {}
-
-  /** Records what a reader reports, in order. */
-  static class Recorder implements QmpReader.Handler {
-    final List<Object> results = new ArrayList<>();
-
-    @Override
-    public void onValue(JsonNode value) {
-      if (value == null) {
-        fail("onValue(null)");
-      }
-      results.add(value);
-    }
-
-    @Override
-    public void onError(QmpProtocolException error) {
-      if (error == null) {
-        fail("onError(null)");
-      }
-      String message = error.getMessage();
-      if (message == null || message.isEmpty()) {
-        fail("error without a message: " + error.getClass().getName());
-      }
-      results.add(new Failure(error.getClass(), message));
-    }
-
-    @Override
-    public void onSync() {
-      results.add("SYNC");
-    }
+    return recorder.results();
   }
 
   /** Feeds {@code input} several ways, asserts that all agree and returns the common result. */
@@ -331,7 +300,7 @@ class ReaderFuzzTest {
       off += len;
     }
     assertEquals(input.length, off);
-    return recorder.results;
+    return recorder.results();
   }
 
   private static void check(List<Object> expected, List<Object> actual, byte[] input, String how) {

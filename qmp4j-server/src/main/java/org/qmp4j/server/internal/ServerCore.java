@@ -451,26 +451,22 @@ public final class ServerCore {
       throw QmpErrorException.generic(
           "The command " + command.name() + " is not implemented by this server");
     }
-    switch (h.mode()) {
-      case INLINE:
-        return CompletableFuture.completedFuture(h.sync().execute(context, arguments));
-      case ASYNC:
-        return h.async().execute(context, arguments);
-      case WORKER:
-      default:
-        CompletableFuture<JsonNode> f = new CompletableFuture<>();
-        config
-            .executor()
-            .execute(
-                () -> {
-                  try {
-                    f.complete(h.sync().execute(context, arguments));
-                  } catch (Throwable t) {
-                    f.completeExceptionally(t);
-                  }
-                });
-        return f;
+    // Inline handlers never get here: dispatch() runs them without a future.
+    if (h.mode() == Mode.ASYNC) {
+      return h.async().execute(context, arguments);
     }
+    CompletableFuture<JsonNode> f = new CompletableFuture<>();
+    config
+        .executor()
+        .execute(
+            () -> {
+              try {
+                f.complete(h.sync().execute(context, arguments));
+              } catch (Throwable t) {
+                f.completeExceptionally(t);
+              }
+            });
+    return f;
   }
 
   private ObjectNode failureResponse(String command, Throwable failure, JsonNode id) {
