@@ -6,11 +6,33 @@ package org.qmp4j.server;
  *
  * @param pretty write replies and events in QEMU's pretty form
  * @param offerOob offer the {@code oob} capability in the greeting (QEMU does on every socket)
+ * @param singleClient a listener is one monitor serving one client at a time, exactly as QEMU's
+ *     socket chardev: while a client is connected, later clients wait in the listen backlog
+ *     (connected, but not greeted) until it leaves; the monitor's running in-band command survives
+ *     its client, and its reply goes to the next client, whose in-band requests wait for it (and,
+ *     if the departed client had not enabled {@code oob}, whose input is not read until then). Off
+ *     by default: every client of a listener gets a monitor of its own, with its own greeting and
+ *     negotiation, and any number of clients are served at once (which QEMU cannot do). A single
+ *     client cannot tell the two apart; only a second or a reconnecting client can. Has no effect
+ *     on adopted channels and streams, which are a monitor each anyway.
  */
-public record MonitorOptions(boolean pretty, boolean offerOob) {
-  /** Compact output, {@code oob} offered: what QEMU does for {@code -qmp unix:...}. */
-  public static final MonitorOptions DEFAULT = new MonitorOptions(false, true);
+public record MonitorOptions(boolean pretty, boolean offerOob, boolean singleClient) {
+  /** Compact output, {@code oob} offered, any number of clients per listener. */
+  public static final MonitorOptions DEFAULT = new MonitorOptions(false, true, false);
 
-  /** Pretty output, {@code oob} offered. */
-  public static final MonitorOptions PRETTY = new MonitorOptions(true, true);
+  /** Pretty output, {@code oob} offered, any number of clients per listener. */
+  public static final MonitorOptions PRETTY = new MonitorOptions(true, true, false);
+
+  /** As QEMU's {@code -qmp unix:...,server=on}: compact output, one client at a time. */
+  public static final MonitorOptions QEMU = new MonitorOptions(false, true, true);
+
+  /** Options with {@code pretty} and {@code offerOob} set, any number of clients per listener. */
+  public MonitorOptions(boolean pretty, boolean offerOob) {
+    this(pretty, offerOob, false);
+  }
+
+  /** These options, serving one client at a time ({@code true}) or any number at once. */
+  public MonitorOptions withSingleClient(boolean single) {
+    return new MonitorOptions(pretty, offerOob, single);
+  }
 }

@@ -21,6 +21,7 @@ import org.qmp4j.schema.QapiSchema;
 import org.qmp4j.server.internal.ServerCore;
 import org.qmp4j.transport.QmpAddress;
 import org.qmp4j.transport.QmpListener;
+import org.qmp4j.transport.TransportOptions;
 import org.qmp4j.transport.Transports;
 
 /**
@@ -85,7 +86,9 @@ public final class QmpServer implements AutoCloseable {
 
   /**
    * Serves clients that connect to {@code channel} (bound, unix or tcp), each with a greeting of
-   * its own. Returns a handle whose {@code close()} stops listening.
+   * its own: all at once, or one at a time as QEMU does if {@code options} say {@link
+   * MonitorOptions#singleClient() singleClient}. Returns a handle whose {@code close()} stops
+   * listening.
    */
   public AutoCloseable listen(ServerSocketChannel channel, MonitorOptions options)
       throws IOException {
@@ -107,7 +110,11 @@ public final class QmpServer implements AutoCloseable {
    * serves every client that connects. Returns the listener; {@code close()} it to stop.
    */
   public QmpListener listen(QmpAddress address, MonitorOptions options) throws IOException {
-    QmpListener listener = Transports.listen(address);
+    // QEMU's socket chardev listens with a backlog of 1.
+    QmpListener listener =
+        options.singleClient()
+            ? Transports.listen(address, TransportOptions.newBuilder().backlog(1).build())
+            : Transports.listen(address);
     try {
       core.listen(listener.channel(), options, listener);
     } catch (IOException | RuntimeException e) {

@@ -216,8 +216,13 @@ public final class ServerCore {
     return session;
   }
 
+  /** A session on a monitor of its own (independent sessions, adopted channels, stdio). */
   private Session newSession(Endpoint endpoint, MonitorOptions options) {
-    return new Session(this, sessionIds.incrementAndGet(), endpoint, endpoint.peer(), options);
+    return newSession(endpoint, new Monitor(this, options, null));
+  }
+
+  private Session newSession(Endpoint endpoint, Monitor monitor) {
+    return new Session(this, sessionIds.incrementAndGet(), endpoint, endpoint.peer(), monitor);
   }
 
   private void startSession(Session session) throws IOException {
@@ -238,22 +243,51 @@ public final class ServerCore {
     return List.copyOf(sessions.values());
   }
 
+  /**
+   * Accepts the clients of one listening channel. With {@link MonitorOptions#singleClient()} the
+   * listener is one monitor serving one client at a time, as QEMU's socket chardev: while a client
+   * is attached it accepts nobody (later clients wait in the listen backlog), and the next one is
+   * accepted when it leaves; otherwise every client gets a monitor of its own.
+   */
   private final class Listener implements IoLoop.Readiness, AutoCloseable {
     final ServerSocketChannel channel;
     final MonitorOptions options;
     final AutoCloseable onClose;
+    final Monitor shared;
 
     Listener(ServerSocketChannel channel, MonitorOptions options, AutoCloseable onClose) {
       this.channel = channel;
       this.options = options;
       this.onClose = onClose;
+      this.shared =
+          options.singleClient() ? new Monitor(ServerCore.this, options, this::acceptNext) : null;
     }
 
     @Override
     public void ready(SelectionKey key) throws IOException {
+      if (shared != null) {
+        if (shared.session() == null) {
+          SocketChannel client = channel.accept();
+          if (client != null) {
+            startSession(newSession(new Endpoint.Socket(client), shared));
+          }
+        }
+        if (shared.session() != null && key.isValid()) {
+          key.interestOps(0); // the next client waits in the backlog, as with QEMU
+        }
+        return;
+      }
       SocketChannel client;
       while ((client = channel.accept()) != null) {
         startSession(newSession(new Endpoint.Socket(client), options));
+      }
+    }
+
+    /** The single client left: accept the next one (on the loop thread). */
+    private void acceptNext() {
+      SelectionKey key = channel.keyFor(loop.selector());
+      if (key != null && key.isValid() && !closed) {
+        key.interestOps(SelectionKey.OP_ACCEPT);
       }
     }
 
@@ -283,43 +317,46 @@ public final class ServerCore {
   // ---------------------------------------------------------------------------------------------
   // QEMU's single in-band dispatcher (optional)
 
-  private Session inBandOwner;
-  private final java.util.ArrayDeque<Session> inBandWaiting = new java.util.ArrayDeque<>();
+  private Monitor inBandOwner;
+  private final java.util.ArrayDeque<Monitor> inBandWaiting = new java.util.ArrayDeque<>();
 
   /**
-   * Whether {@code session} may run its next in-band command now. Always, unless the server runs
-   * in-band commands one at a time across sessions as QEMU does; then sessions take turns.
+   * Whether {@code monitor} may run its next in-band command now. Always, unless the server runs
+   * in-band commands one at a time across monitors as QEMU does; then monitors take turns.
    */
-  boolean acquireInBand(Session session) {
-    if (!config.serialInBand() || inBandOwner == session) {
+  boolean acquireInBand(Monitor monitor) {
+    if (!config.serialInBand() || inBandOwner == monitor) {
       return true;
     }
     if (inBandOwner == null && inBandWaiting.isEmpty()) {
-      inBandOwner = session;
+      inBandOwner = monitor;
       return true;
     }
-    if (!inBandWaiting.contains(session)) {
-      inBandWaiting.add(session);
+    if (!inBandWaiting.contains(monitor)) {
+      inBandWaiting.add(monitor);
     }
     return false;
   }
 
-  /** {@code session}'s in-band command finished (or the session closed): the next one's turn. */
-  void releaseInBand(Session session, boolean wantsMore) {
+  /**
+   * {@code monitor}'s in-band command finished (or its client left while none ran): the next one's
+   * turn.
+   */
+  void releaseInBand(Monitor monitor, boolean wantsMore) {
     if (!config.serialInBand()) {
       return;
     }
-    inBandWaiting.remove(session);
-    if (inBandOwner == session) {
+    inBandWaiting.remove(monitor);
+    if (inBandOwner == monitor) {
       inBandOwner = null;
     }
     if (wantsMore) {
-      inBandWaiting.add(session);
+      inBandWaiting.add(monitor);
     }
     if (inBandOwner == null) {
-      Session next;
-      while ((next = inBandWaiting.poll()) != null && !next.open()) {
-        // skip sessions that went away while waiting
+      Monitor next;
+      while ((next = inBandWaiting.poll()) != null && !next.wantsInBand()) {
+        // skip monitors whose client went away while waiting
       }
       if (next != null) {
         inBandOwner = next;
@@ -484,7 +521,7 @@ public final class ServerCore {
   }
 
   /** In negotiation mode, QEMU replaces the text of every CommandNotFound error. */
-  private static ObjectNode negotiationRewrite(Session session, ObjectNode response) {
+  static ObjectNode negotiationRewrite(Session session, ObjectNode response) {
     if (!session.negotiated()) {
       JsonNode error = response.get("error");
       if (error != null

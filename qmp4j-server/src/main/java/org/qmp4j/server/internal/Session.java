@@ -7,7 +7,6 @@ import java.nio.ByteBuffer;
 import java.nio.channels.SelectionKey;
 import java.util.ArrayDeque;
 import java.util.Set;
-import org.qmp4j.protocol.JsonSyntaxException;
 import org.qmp4j.protocol.QmpProtocolException;
 import org.qmp4j.protocol.QmpReader;
 import org.qmp4j.protocol.QmpWriter;
@@ -30,7 +29,7 @@ final class Session implements QmpSession, QmpReader.Handler, IoLoop.Readiness {
   private final long id;
   private final Endpoint channel;
   private final String peer;
-  private final MonitorOptions options;
+  private final Monitor monitor;
   private final QmpWriter writer;
   private final QmpReader reader = QmpReader.strict();
   private ByteBuffer in = ByteBuffer.allocate(INPUT_BUFFER_INITIAL).flip();
@@ -43,19 +42,18 @@ final class Session implements QmpSession, QmpReader.Handler, IoLoop.Readiness {
   private volatile Set<String> capabilities = Set.of();
   private volatile boolean open = true;
   private boolean oobEnabled;
-  private boolean executing;
-  private int suspended;
   private boolean inputEnded;
   private boolean processing;
   private boolean flushScheduled;
   private boolean writeBlocked;
 
-  Session(ServerCore server, long id, Endpoint channel, String peer, MonitorOptions options) {
+  Session(ServerCore server, long id, Endpoint channel, String peer, Monitor monitor) {
     this.server = server;
     this.id = id;
     this.channel = channel;
     this.peer = peer;
-    this.options = options;
+    this.monitor = monitor;
+    MonitorOptions options = monitor.options();
     QmpWriter base = options.pretty() ? QmpWriter.pretty() : QmpWriter.compact();
     this.writer = base.withMemberOrder(QmpWriter.MemberOrder.QEMU);
   }
@@ -103,7 +101,8 @@ final class Session implements QmpSession, QmpReader.Handler, IoLoop.Readiness {
 
   void start() {
     this.started = true;
-    send(server.greeting(options));
+    monitor.attach(this);
+    send(server.greeting(monitor.options()));
     updateInterest();
   }
 
@@ -112,7 +111,16 @@ final class Session implements QmpSession, QmpReader.Handler, IoLoop.Readiness {
   }
 
   MonitorOptions options() {
-    return options;
+    return monitor.options();
+  }
+
+  Monitor monitor() {
+    return monitor;
+  }
+
+  /** The in-band requests (and parse errors) waiting for the monitor's dispatcher. */
+  ArrayDeque<Object> queue() {
+    return queue;
   }
 
   boolean oobEnabled() {
@@ -131,8 +139,7 @@ final class Session implements QmpSession, QmpReader.Handler, IoLoop.Readiness {
       return;
     }
     open = false;
-    queue.clear();
-    server.releaseInBand(this, false);
+    monitor.detach(this);
     out.clear();
     channel.close();
     server.sessionClosed(this);
@@ -177,13 +184,13 @@ final class Session implements QmpSession, QmpReader.Handler, IoLoop.Readiness {
   }
 
   /** Feeds buffered input to the reader while the session may read. */
-  private void process() {
+  void process() {
     if (processing || !open) {
       return;
     }
     processing = true;
     try {
-      while (open && in.hasRemaining() && suspended == 0 && !outputBlocked) {
+      while (open && in.hasRemaining() && !monitor.suspended() && !outputBlocked) {
         reader.feed(in, this);
       }
     } finally {
@@ -192,7 +199,7 @@ final class Session implements QmpSession, QmpReader.Handler, IoLoop.Readiness {
     if (!open) {
       return;
     }
-    if (inputEnded && !in.hasRemaining() && suspended == 0 && !outputBlocked) {
+    if (inputEnded && !in.hasRemaining() && !monitor.suspended() && !outputBlocked) {
       // QEMU reads the end of the stream only after everything before it.
       closeNow();
       return;
@@ -204,7 +211,7 @@ final class Session implements QmpSession, QmpReader.Handler, IoLoop.Readiness {
   public void onValue(JsonNode value) {
     if (value instanceof ObjectNode request && request.has("exec-oob") && !request.has("execute")) {
       // Out-of-band: dispatched at once, never queued, whether or not OOB was negotiated.
-      server.dispatch(this, request, response -> server.loop().run(() -> send(response)));
+      server.dispatch(this, request, response -> server.loop().run(() -> monitor.reply(response)));
       return;
     }
     enqueue(value);
@@ -220,75 +227,12 @@ final class Session implements QmpSession, QmpReader.Handler, IoLoop.Readiness {
       suspend();
     }
     queue.add(request);
-    dispatchNext();
+    monitor.dispatchNext();
   }
 
   private void suspend() {
-    suspended++;
+    monitor.suspend();
     reader.pause();
-  }
-
-  private void resume() {
-    if (--suspended == 0 && !processing) {
-      server.loop().execute(this::process);
-    }
-  }
-
-  // ---------------------------------------------------------------------------------------------
-  // In-band dispatch
-
-  void dispatchNext() {
-    while (!executing && !queue.isEmpty() && open) {
-      if (!server.acquireInBand(this)) {
-        return;
-      }
-      boolean oob = oobEnabled;
-      boolean resumed = false;
-      if (oob && queue.size() == QUEUE_MAX) {
-        resume();
-        resumed = true;
-      }
-      Object request = queue.poll();
-      executing = true;
-      if (resumed) {
-        // Let the reader look at the input first, so that an out-of-band request waiting behind
-        // the full queue runs before this one, as QEMU's monitor I/O thread would let it.
-        server.loop().execute(() -> execute(request, oob));
-        return;
-      }
-      execute(request, oob);
-    }
-  }
-
-  private void execute(Object request, boolean oob) {
-    if (!open) {
-      return;
-    }
-    if (request instanceof JsonSyntaxException error) {
-      finishInBand(server.errorResponse(error), oob);
-    } else {
-      server.dispatch(
-          this,
-          (JsonNode) request,
-          response -> server.loop().run(() -> finishInBand(response, oob)));
-    }
-  }
-
-  private void finishInBand(ObjectNode response, boolean oobWhenDispatched) {
-    if (!open) {
-      return;
-    }
-    if (response != null) {
-      send(response);
-    }
-    executing = false;
-    server.releaseInBand(this, !queue.isEmpty());
-    if (!oobWhenDispatched) {
-      resume();
-    }
-    if (!executing) {
-      dispatchNext();
-    }
   }
 
   // ---------------------------------------------------------------------------------------------
