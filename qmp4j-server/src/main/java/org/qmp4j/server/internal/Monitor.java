@@ -22,19 +22,19 @@ import org.qmp4j.server.MonitorOptions;
 final class Monitor {
   private final ServerCore server;
   private final MonitorOptions options;
-  private final Runnable onDetach;
+  private final Runnable onVacancy;
   private Session session;
   private boolean executing;
   private int suspended;
 
   /**
-   * @param onDetach runs on the loop thread after a session detached (a single-client listener
-   *     accepts the next client then); may be {@code null}
+   * @param onVacancy runs on the loop thread when the attached session detached or ended its input
+   *     (a single-client listener may accept the next client then); may be {@code null}
    */
-  Monitor(ServerCore server, MonitorOptions options, Runnable onDetach) {
+  Monitor(ServerCore server, MonitorOptions options, Runnable onVacancy) {
     this.server = server;
     this.options = options;
-    this.onDetach = onDetach;
+    this.onVacancy = onVacancy;
   }
 
   MonitorOptions options() {
@@ -81,8 +81,19 @@ final class Monitor {
     if (!executing) {
       server.releaseInBand(this, false);
     }
-    if (onDetach != null) {
-      onDetach.run();
+    vacancy();
+  }
+
+  /** The attached session read the end of its input (it may still have replies to receive). */
+  void inputEnded(Session s) {
+    if (session == s) {
+      vacancy();
+    }
+  }
+
+  private void vacancy() {
+    if (onVacancy != null) {
+      onVacancy.run();
     }
   }
 

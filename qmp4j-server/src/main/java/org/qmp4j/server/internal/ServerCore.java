@@ -266,13 +266,21 @@ public final class ServerCore {
     @Override
     public void ready(SelectionKey key) throws IOException {
       if (shared != null) {
-        if (shared.session() == null) {
+        Session current = shared.session();
+        if (current == null || current.inputEnded()) {
           SocketChannel client = channel.accept();
           if (client != null) {
+            if (current != null) {
+              // The client ended its input while its monitor was suspended (a running command).
+              // QEMU tells a full close (HUP) from a half close; Java cannot: the next client
+              // in the backlog is taken as proof that this one is gone.
+              current.closeNow();
+            }
             startSession(newSession(new Endpoint.Socket(client), shared));
           }
         }
-        if (shared.session() != null && key.isValid()) {
+        current = shared.session();
+        if (current != null && !current.inputEnded() && key.isValid()) {
           key.interestOps(0); // the next client waits in the backlog, as with QEMU
         }
         return;
@@ -283,7 +291,7 @@ public final class ServerCore {
       }
     }
 
-    /** The single client left: accept the next one (on the loop thread). */
+    /** The single client left or ended its input: look for the next one (on the loop thread). */
     private void acceptNext() {
       SelectionKey key = channel.keyFor(loop.selector());
       if (key != null && key.isValid() && !closed) {

@@ -127,6 +127,11 @@ final class Session implements QmpSession, QmpReader.Handler, IoLoop.Readiness {
     return oobEnabled;
   }
 
+  /** Whether the peer's end of stream has been read (replies may still be due). */
+  boolean inputEnded() {
+    return inputEnded;
+  }
+
   /** {@code qmp_capabilities} succeeded: switch to command mode with these capabilities. */
   void negotiate(Set<String> enabled) {
     capabilities = Set.copyOf(enabled);
@@ -177,8 +182,9 @@ final class Session implements QmpSession, QmpReader.Handler, IoLoop.Readiness {
       return;
     }
     in.flip();
-    if (n < 0) {
+    if (n < 0 && !inputEnded) {
       inputEnded = true;
+      monitor.inputEnded(this);
     }
     process();
   }
