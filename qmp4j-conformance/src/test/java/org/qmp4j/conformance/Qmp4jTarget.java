@@ -104,8 +104,10 @@ final class Qmp4jTarget implements Target {
       for (Transcript.Monitor m : Transcript.Monitor.values()) {
         Path sock = directory.resolve(m.id + ".sock");
         ServerSocketChannel ch = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
-        ch.bind(UnixDomainSocketAddress.of(sock));
-        server.listen(ch, m.pretty ? MonitorOptions.PRETTY : MonitorOptions.DEFAULT, sock);
+        // One client at a time per monitor, with QEMU's listen backlog of 1.
+        ch.bind(UnixDomainSocketAddress.of(sock), 1);
+        MonitorOptions options = m.pretty ? MonitorOptions.PRETTY : MonitorOptions.DEFAULT;
+        server.listen(ch, options.withSingleClient(true), sock);
         sockets.put(m, sock);
       }
     } catch (IOException e) {
