@@ -15,8 +15,11 @@ package org.qmp4j.server;
  *     negotiation, and any number of clients are served at once (which QEMU cannot do). A single
  *     client cannot tell the two apart; only a second or a reconnecting client can. Has no effect
  *     on adopted channels and streams, which are a monitor each anyway.
+ * @param guestAgent speak the guest agent's dialect (see {@link #GUEST_AGENT}) rather than QMP;
+ *     {@code pretty} and {@code offerOob} are then ignored
  */
-public record MonitorOptions(boolean pretty, boolean offerOob, boolean singleClient) {
+public record MonitorOptions(
+    boolean pretty, boolean offerOob, boolean singleClient, boolean guestAgent) {
   /** Compact output, {@code oob} offered, any number of clients per listener. */
   public static final MonitorOptions DEFAULT = new MonitorOptions(false, true, false);
 
@@ -26,6 +29,23 @@ public record MonitorOptions(boolean pretty, boolean offerOob, boolean singleCli
   /** As QEMU's {@code -qmp unix:...,server=on}: compact output, one client at a time. */
   public static final MonitorOptions QEMU = new MonitorOptions(false, true, true);
 
+  /**
+   * The guest agent's dialect, as {@code qemu-ga} 7.2 speaks it on its one channel: no greeting and
+   * no negotiation ({@code qmp_capabilities} is an unknown command and {@code exec-oob} an
+   * unexpected member), no events, every message ending in a bare LF, the reply to {@code
+   * guest-sync-delimited} preceded by one 0xFF byte, no reply to a command the server declares
+   * without success response (see {@link QmpServer.Builder#noSuccessResponse}). A listener with
+   * these options serves one client at a time and keeps one parser for all of them, so that a
+   * partial request left by a client is still in the parser when the next one speaks, as with
+   * {@code qemu-ga}.
+   */
+  public static final MonitorOptions GUEST_AGENT = new MonitorOptions(false, false, true, true);
+
+  /** A QMP monitor ({@code guestAgent} false). */
+  public MonitorOptions(boolean pretty, boolean offerOob, boolean singleClient) {
+    this(pretty, offerOob, singleClient, false);
+  }
+
   /** Options with {@code pretty} and {@code offerOob} set, any number of clients per listener. */
   public MonitorOptions(boolean pretty, boolean offerOob) {
     this(pretty, offerOob, false);
@@ -33,6 +53,6 @@ public record MonitorOptions(boolean pretty, boolean offerOob, boolean singleCli
 
   /** These options, serving one client at a time ({@code true}) or any number at once. */
   public MonitorOptions withSingleClient(boolean single) {
-    return new MonitorOptions(pretty, offerOob, single);
+    return new MonitorOptions(pretty, offerOob, single, guestAgent);
   }
 }

@@ -176,6 +176,7 @@ public final class QmpServer implements AutoCloseable {
     private int outputHighWater = DEFAULT_OUTPUT_HIGH_WATER;
     private int maxOutputBacklog = DEFAULT_MAX_OUTPUT_BACKLOG;
     private boolean serialInBand;
+    private final java.util.Set<String> noSuccessResponse = new java.util.HashSet<>();
 
     private Builder() {
       qemuThrottling();
@@ -271,6 +272,18 @@ public final class QmpServer implements AutoCloseable {
     }
 
     /**
+     * Declares commands that, like QAPI's {@code 'success-response': false} ({@code
+     * guest-shutdown}, {@code guest-suspend-*}), send no reply when they succeed; their errors are
+     * answered.
+     */
+    public Builder noSuccessResponse(String... commands) {
+      for (String c : commands) {
+        noSuccessResponse.add(Objects.requireNonNull(c, "command"));
+      }
+      return this;
+    }
+
+    /**
      * Runs in-band commands one at a time across all sessions, sessions taking turns, as QEMU's
      * single dispatcher does: a slow command then delays every session's in-band commands (not OOB
      * ones). Off by default, where each session's commands wait only for that session's.
@@ -296,7 +309,8 @@ public final class QmpServer implements AutoCloseable {
               own,
               outputHighWater,
               maxOutputBacklog,
-              serialInBand));
+              serialInBand,
+              java.util.Set.copyOf(noSuccessResponse)));
     }
 
     private static ExecutorService newWorkerPool() {

@@ -1,7 +1,9 @@
 package org.qmp4j.server.internal;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.qmp4j.protocol.JsonSyntaxException;
+import org.qmp4j.protocol.QmpReader;
 import org.qmp4j.server.MonitorOptions;
 
 /**
@@ -26,6 +28,7 @@ final class Monitor {
   private Session session;
   private boolean executing;
   private int suspended;
+  private QmpReader agentReader;
 
   /**
    * @param onVacancy runs on the loop thread when the attached session detached or ended its input
@@ -39,6 +42,14 @@ final class Monitor {
 
   MonitorOptions options() {
     return options;
+  }
+
+  /** The guest agent's parser, kept across its clients (qemu-ga does not reset it). */
+  QmpReader agentReader() {
+    if (agentReader == null) {
+      agentReader = QmpReader.strict();
+    }
+    return agentReader;
   }
 
   /** The attached session, or {@code null}. */
@@ -145,16 +156,24 @@ final class Monitor {
   private void execute(Session s, Object request, boolean oob) {
     // Once taken from the queue, a request runs even if its client has left, as in QEMU.
     if (request instanceof JsonSyntaxException error) {
-      finishInBand(server.errorResponse(error), oob);
+      finishInBand(server.errorResponse(error), oob, false);
     } else {
+      JsonNode r = (JsonNode) request;
+      boolean delimit =
+          options.guestAgent() && "guest-sync-delimited".equals(r.path("execute").textValue());
       server.dispatch(
-          s,
-          (com.fasterxml.jackson.databind.JsonNode) request,
-          response -> server.loop().run(() -> finishInBand(response, oob)));
+          s, r, response -> server.loop().run(() -> finishInBand(response, oob, delimit)));
     }
   }
 
-  private void finishInBand(ObjectNode response, boolean oobWhenDispatched) {
+  private static final byte[] GUEST_AGENT_SENTINEL = {(byte) 0xFF};
+
+  private void finishInBand(ObjectNode response, boolean oobWhenDispatched, boolean delimit) {
+    Session attached = session;
+    if (delimit && response != null && response.has("return") && attached != null) {
+      // qemu-ga writes its sentinel byte before the reply to guest-sync-delimited
+      attached.sendBytes(GUEST_AGENT_SENTINEL, 0, 1);
+    }
     reply(response);
     executing = false;
     if (!oobWhenDispatched) {

@@ -72,9 +72,10 @@ public final class ServerCore {
       boolean ownExecutor,
       int outputHighWater,
       int maxOutputBacklog,
-      boolean serialInBand) {}
+      boolean serialInBand,
+      Set<String> noSuccessResponse) {}
 
-  private record Command(String name, boolean allowOob, Handler handler) {}
+  private record Command(String name, boolean allowOob, Handler handler, boolean successResponse) {}
 
   private final QmpServer facade;
   private final Config config;
@@ -100,7 +101,9 @@ public final class ServerCore {
       if (h == null) {
         h = config.fallback();
       }
-      commands.put(c.name(), new Command(c.name(), c.allowOob(), h));
+      commands.put(
+          c.name(),
+          new Command(c.name(), c.allowOob(), h, !config.noSuccessResponse().contains(c.name())));
     }
     for (String name : config.handlers().keySet()) {
       if (!commands.containsKey(name)) {
@@ -109,13 +112,8 @@ public final class ServerCore {
             "command " + name + " has a handler but is not declared in the schema");
       }
     }
-    Command caps = commands.get("qmp_capabilities");
-    if (caps == null) {
-      loop.close();
-      throw new IllegalArgumentException(
-          "the schema must declare qmp_capabilities (see QmpServer.controlSchema())");
-    }
-    capabilitiesCommand = caps;
+    // Without qmp_capabilities the server can serve guest agent monitors only.
+    capabilitiesCommand = commands.get("qmp_capabilities");
   }
 
   /** query-version's value, members inserted in the order QEMU's output visitor adds them. */
@@ -170,6 +168,7 @@ public final class ServerCore {
       ServerSocketChannel channel, MonitorOptions options, AutoCloseable onClose)
       throws IOException {
     checkOpen();
+    checkDialect(options);
     channel.configureBlocking(false);
     Listener listener = new Listener(channel, options, onClose);
     listeners.add(listener);
@@ -201,6 +200,7 @@ public final class ServerCore {
 
   private QmpSession adopt(Endpoint endpoint, MonitorOptions options) throws IOException {
     checkOpen();
+    checkDialect(options);
     Session session = newSession(endpoint, options);
     CompletableFuture<Void> started = new CompletableFuture<>();
     loop.run(
@@ -435,9 +435,11 @@ public final class ServerCore {
     boolean oob = execute == null;
     String name = (oob ? dict.get("exec-oob") : execute).textValue();
     Command command =
-        session.negotiated()
-            ? commands.get(name)
-            : name.equals("qmp_capabilities") ? capabilitiesCommand : null;
+        session.options().guestAgent()
+            ? (name.equals("qmp_capabilities") ? null : commands.get(name))
+            : session.negotiated()
+                ? commands.get(name)
+                : name.equals("qmp_capabilities") ? capabilitiesCommand : null;
     if (command == null) {
       reply.accept(
           negotiationRewrite(
@@ -468,7 +470,8 @@ public final class ServerCore {
     if (h != null && h.mode() == Mode.INLINE) {
       ObjectNode response;
       try {
-        response = returnResponse(h.sync().execute(context, arguments), id);
+        JsonNode value = h.sync().execute(context, arguments);
+        response = command.successResponse() ? returnResponse(value, id) : null;
       } catch (Throwable t) {
         response = negotiationRewrite(session, failureResponse(name, t, id));
       }
@@ -485,7 +488,7 @@ public final class ServerCore {
         (value, failure) ->
             reply.accept(
                 failure == null
-                    ? returnResponse(value, id)
+                    ? (command.successResponse() ? returnResponse(value, id) : null)
                     : negotiationRewrite(session, failureResponse(name, failure, id))));
   }
 
@@ -707,7 +710,7 @@ public final class ServerCore {
     byte[] compact = null;
     byte[] pretty = null;
     for (Session s : sessions.values()) {
-      if (!s.negotiated() || !s.open()) {
+      if (!s.negotiated() || !s.open() || s.options().guestAgent()) {
         continue;
       }
       byte[] bytes;
@@ -722,6 +725,13 @@ public final class ServerCore {
 
   // ---------------------------------------------------------------------------------------------
   // Shutdown
+
+  private void checkDialect(MonitorOptions options) {
+    if (!options.guestAgent() && capabilitiesCommand == null) {
+      throw new IllegalArgumentException(
+          "a QMP monitor needs qmp_capabilities in the schema (see QmpServer.controlSchema())");
+    }
+  }
 
   private void checkOpen() {
     if (closed) {

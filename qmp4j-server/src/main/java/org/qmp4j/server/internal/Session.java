@@ -31,7 +31,7 @@ final class Session implements QmpSession, QmpReader.Handler, IoLoop.Readiness {
   private final String peer;
   private final Monitor monitor;
   private final QmpWriter writer;
-  private final QmpReader reader = QmpReader.strict();
+  private final QmpReader reader;
   private ByteBuffer in = ByteBuffer.allocate(INPUT_BUFFER_INITIAL).flip();
   private final OutputBuffer out = new OutputBuffer();
   private final QmpWriter.Buffer scratch = new QmpWriter.Buffer(128);
@@ -54,7 +54,12 @@ final class Session implements QmpSession, QmpReader.Handler, IoLoop.Readiness {
     this.peer = peer;
     this.monitor = monitor;
     MonitorOptions options = monitor.options();
-    QmpWriter base = options.pretty() ? QmpWriter.pretty() : QmpWriter.compact();
+    // The guest agent keeps one parser for the clients of its channel, one after the other.
+    this.reader = options.guestAgent() ? monitor.agentReader() : QmpReader.strict();
+    QmpWriter base =
+        options.guestAgent()
+            ? QmpWriter.guestAgent()
+            : options.pretty() ? QmpWriter.pretty() : QmpWriter.compact();
     this.writer = base.withMemberOrder(QmpWriter.MemberOrder.QEMU);
   }
 
@@ -102,7 +107,11 @@ final class Session implements QmpSession, QmpReader.Handler, IoLoop.Readiness {
   void start() {
     this.started = true;
     monitor.attach(this);
-    send(server.greeting(monitor.options()));
+    if (monitor.options().guestAgent()) {
+      negotiated = true; // no greeting, no negotiation: commands at once
+    } else {
+      send(server.greeting(monitor.options()));
+    }
     updateInterest();
   }
 
@@ -215,7 +224,10 @@ final class Session implements QmpSession, QmpReader.Handler, IoLoop.Readiness {
 
   @Override
   public void onValue(JsonNode value) {
-    if (value instanceof ObjectNode request && request.has("exec-oob") && !request.has("execute")) {
+    if (value instanceof ObjectNode request
+        && request.has("exec-oob")
+        && !request.has("execute")
+        && !options().guestAgent()) {
       // Out-of-band: dispatched at once, never queued, whether or not OOB was negotiated.
       server.dispatch(this, request, response -> server.loop().run(() -> monitor.reply(response)));
       return;
