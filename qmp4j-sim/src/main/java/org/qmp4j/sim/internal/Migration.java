@@ -29,7 +29,7 @@ public final class Migration {
 
   Migration(Machine machine) {
     this.machine = machine;
-    SchemaType t = SimSchema.qemu().type("MigrationCapability").orElseThrow();
+    SchemaType t = Commands.schema().type("MigrationCapability").orElseThrow();
     for (SchemaType.EnumValue v : ((SchemaType.EnumType) t).values()) {
       capabilities.put(v.name(), false);
     }
