@@ -24,8 +24,11 @@ import picocli.CommandLine.Spec;
       "Starts the built-in simulated QEMU 7.2 machine and listens for QMP clients, as QEMU does"
           + " with -qmp. Each --qmp address is a separate monitor. Runs until a client sends quit"
           + " (or Ctrl-C), then exits with QEMU's status.",
-      "The machine (unless --nodefaults) has a disk disk0, an empty CD-ROM cd0, a balloon and a"
-          + " NIC net0; its greeting says \"qmp4j simulator\". docs/simulator.md lists what it does."
+      "Without machine options the machine is QEMU's -machine pc -nodefaults with no devices (no"
+          + " drives, no balloon), to compare with QEMU started that way. QEMU's own options describe"
+          + " more (-drive, -device, ...), as does a JSON --config file; --demo starts from the"
+          + " demo machine (disk disk0, empty CD-ROM cd0, balloon, NIC net0). Its greeting says"
+          + " \"qmp4j simulator\". docs/simulator.md lists what it does."
     },
     footerHeading = "%nExamples:%n",
     footer = {
@@ -33,6 +36,10 @@ import picocli.CommandLine.Spec;
       "      one monitor on the unix socket ./qmp4j.sock",
       "  qmp4j serve --qmp unix:/tmp/qmp.sock",
       "  qmp4j serve --qmp /tmp/a.sock --qmp tcp:localhost:4444 -S --name vm1",
+      "  qmp4j serve --qmp /tmp/qmp.sock -drive if=none,id=d0,file=/tmp/d.qcow2 \\",
+      "      -device virtio-blk-pci,drive=d0,id=disk0 -device virtio-balloon-pci,id=balloon0",
+      "  qmp4j serve --qmp /tmp/qmp.sock --demo",
+      "  qmp4j serve --qmp /tmp/qmp.sock --config vm1.json",
       "  qmp4j serve --qmp /tmp/qmp.sock & qmp4j shell /tmp/qmp.sock"
     })
 final class ServeCommand implements Callable<Integer> {
@@ -62,8 +69,103 @@ final class ServeCommand implements Callable<Integer> {
       description = "The machine's name, as QEMU's -name (reported by query-name).")
   String name;
 
-  @Option(names = "--nodefaults", description = "A machine without devices, as QEMU's -nodefaults.")
+  @Option(
+      names = {"--nodefaults", "-nodefaults"},
+      description = "A machine without devices, as QEMU's -nodefaults (the default).")
   boolean nodefaults;
+
+  @Option(
+      names = "--demo",
+      description = "Start from the demo machine: disk disk0, empty CD-ROM cd0, balloon, NIC net0.")
+  boolean demo;
+
+  @Option(
+      names = "--config",
+      paramLabel = "FILE",
+      description = "Machine options from a JSON file (docs/simulator.md); options given here add.")
+  String config;
+
+  @Option(
+      names = "-name",
+      paramLabel = "[guest=]NAME",
+      description = "As QEMU's -name; same as --name.")
+  String qemuName;
+
+  @Option(names = "-uuid", paramLabel = "UUID", description = "As QEMU's -uuid.")
+  String uuid;
+
+  @Option(names = "-m", paramLabel = "SIZE", description = "Memory, as QEMU's -m (1024, 1G).")
+  String memory;
+
+  @Option(names = "-smp", paramLabel = "N", description = "CPUs, as QEMU's -smp.")
+  String smp;
+
+  @Option(
+      names = {"-machine", "-M"},
+      paramLabel = "TYPE[,accel=A]",
+      description = "pc (the default), q35 or none; accel=kvm shows in query-kvm.")
+  String machine;
+
+  @Option(
+      names = "-drive",
+      paramLabel = "OPTS",
+      description =
+          "A drive, as QEMU's -drive (if=none|ide|virtio, id, file, format, media=cdrom,"
+              + " readonly, rerror, werror, node-name, index/bus/unit). Repeatable.")
+  List<String> drives;
+
+  @Option(
+      names = "-device",
+      paramLabel = "DRIVER,OPTS",
+      description =
+          "A device, as QEMU's -device (virtio-blk-pci, ide-hd, ide-cd with drive=; virtio-net-pci,"
+              + " e1000 with netdev=, mac=; virtio-balloon-pci; ...; id=, bus=, addr=). Repeatable.")
+  List<String> devices;
+
+  @Option(names = "-netdev", paramLabel = "TYPE,id=ID", description = "As QEMU's -netdev.")
+  List<String> netdevs;
+
+  @Option(names = "-blockdev", paramLabel = "OPTS", description = "A named node, as -blockdev.")
+  List<String> blockdevs;
+
+  @Option(names = "-no-shutdown", description = "A guest power-off pauses, as QEMU's.")
+  boolean noShutdown;
+
+  /** The QEMU machine options given, as command-line words. */
+  List<String> machineWords() {
+    List<String> w = new ArrayList<>();
+    if (config != null) {
+      w.addAll(SimulatorOptions.config(java.nio.file.Path.of(config)));
+    }
+    add(w, "-name", qemuName);
+    add(w, "-uuid", uuid);
+    add(w, "-m", memory);
+    add(w, "-smp", smp);
+    add(w, "-machine", machine);
+    addAll(w, "-netdev", netdevs);
+    addAll(w, "-blockdev", blockdevs);
+    addAll(w, "-drive", drives);
+    addAll(w, "-device", devices);
+    if (noShutdown) {
+      w.add("-no-shutdown");
+    }
+    return w;
+  }
+
+  private static void add(List<String> words, String option, String value) {
+    if (value != null) {
+      words.add(option);
+      words.add(value);
+    }
+  }
+
+  private static void addAll(List<String> words, String option, List<String> values) {
+    if (values != null) {
+      for (String v : values) {
+        add(words, option, v);
+      }
+    }
+  }
 
   @Override
   public Integer call() throws IOException, InterruptedException {
@@ -71,10 +173,12 @@ final class ServeCommand implements Callable<Integer> {
         monitors == null || monitors.isEmpty()
             ? List.of(DEFAULT_ADDRESS)
             : new ArrayList<>(monitors);
-    SimulatorOptions options = new SimulatorOptions(addresses, stopped, pretty, name, !nodefaults);
     PrintStream log = System.err;
     SimulatedMachine vm;
     try {
+      SimulatorOptions options =
+          new SimulatorOptions(
+              addresses, stopped, pretty, name, demo && !nodefaults, machineWords());
       vm = SimulatorMain.start(options, log);
     } catch (IllegalArgumentException | IOException e) {
       throw new Cli.Failure(Main.EXIT_USAGE, "qmp4j serve: " + e.getMessage());

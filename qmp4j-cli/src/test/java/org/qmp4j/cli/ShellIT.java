@@ -47,7 +47,7 @@ class ShellIT {
   void shellOnAServedMachine() throws Exception {
     Path sock = dir.resolve("qmp.sock");
     serve =
-        new ProcessBuilder(java("serve", "--qmp", "unix:" + sock))
+        new ProcessBuilder(java("serve", "--demo", "--qmp", "unix:" + sock))
             .redirectErrorStream(true)
             .redirectOutput(dir.resolve("serve.log").toFile())
             .start();

@@ -10,8 +10,8 @@ import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.Objects;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
@@ -23,6 +23,8 @@ import org.qmp4j.server.QmpSession;
 import org.qmp4j.sim.internal.Commands;
 import org.qmp4j.sim.internal.Machine;
 import org.qmp4j.sim.internal.MachineConfig;
+import org.qmp4j.sim.internal.MachineOptions;
+import org.qmp4j.sim.internal.QemuOpts;
 
 /**
  * A simulated QEMU 7.2 x86_64 machine ({@code -machine pc}) behind a QMP server: a model, not a
@@ -142,6 +144,14 @@ public final class SimulatedMachine implements AutoCloseable {
    */
   public CompletableFuture<Integer> terminated() {
     return machine.terminated();
+  }
+
+  /**
+   * What QEMU does on SIGTERM, SIGINT or SIGHUP: SHUTDOWN ({@code host-signal}) to every client,
+   * then the machine ends with status 0 (even with {@code -no-shutdown}).
+   */
+  public void hostSignal() {
+    machine.killed();
   }
 
   /** Ends the machine at once: every client sees its connection close. */
@@ -280,16 +290,19 @@ public final class SimulatedMachine implements AutoCloseable {
     machine.display().spiceMigrateCompleted();
   }
 
-  /** Collects the machine's configuration, like QEMU's command line. */
+  /**
+   * Collects the machine's configuration, like QEMU's command line: through methods, or through
+   * QEMU's own options with {@link #option(String, String)}.
+   */
   public static final class Builder {
     private String name;
     private UUID uuid = new UUID(0, 0);
     private boolean startPaused;
     private boolean noShutdown;
+    private boolean noReboot;
     private long memory = DEFAULT_MEMORY;
     private int cpus = 1;
-    private final List<MachineConfig.DriveSpec> drives = new ArrayList<>();
-    private final List<MachineConfig.DeviceSpec> devices = new ArrayList<>();
+    private final MachineOptions options = new MachineOptions();
     private QmpVersion version = DEFAULT_VERSION;
     private Duration powerdownDelay = Duration.ofMillis(100);
     private Duration unplugDelay = Duration.ofMillis(50);
@@ -321,6 +334,12 @@ public final class SimulatedMachine implements AutoCloseable {
       return this;
     }
 
+    /** {@code -no-reboot}: a guest reboot shuts the machine down (reboot action shutdown). */
+    public Builder noReboot(boolean noReboot) {
+      this.noReboot = noReboot;
+      return this;
+    }
+
     /** {@code -m}: memory in bytes. Default {@link #DEFAULT_MEMORY}. */
     public Builder memory(long bytes) {
       if (bytes <= 0) {
@@ -339,12 +358,114 @@ public final class SimulatedMachine implements AutoCloseable {
       return this;
     }
 
+    /**
+     * One of QEMU's options that describe the machine, as on QEMU's command line ({@code value}
+     * null for an option without one): {@code -name [guest=]NAME[,...]}, {@code -uuid}, {@code -m
+     * [size=]SIZE[,...]}, {@code -smp [cpus=]N[,...]}, {@code -machine TYPE[,accel=...]} (pc, q35,
+     * none), {@code -accel}, {@code -enable-kvm}, {@code -drive}, {@code -device}, {@code -netdev},
+     * {@code -blockdev}, {@code -S}, {@code -no-shutdown}, {@code -no-reboot}. Drives and devices
+     * are resolved when the machine is built, as QEMU resolves them (see {@code
+     * docs/simulator.md}).
+     *
+     * @throws IllegalArgumentException for another option, or a value QEMU would refuse (the
+     *     message is QEMU's, without the program name: {@code -uuid x: failed to parse UUID string:
+     *     wrong format})
+     */
+    public Builder option(String option, String value) {
+      String o = option.startsWith("--") ? option.substring(1) : option;
+      boolean flag =
+          o.equals("-S")
+              || o.equals("-no-shutdown")
+              || o.equals("-no-reboot")
+              || o.equals("-enable-kvm");
+      if (!flag && value == null) {
+        throw new IllegalArgumentException(option + ": requires an argument");
+      }
+      switch (o) {
+        case "-S":
+          return startPaused(true);
+        case "-no-shutdown":
+          return noShutdown(true);
+        case "-no-reboot":
+          return noReboot(true);
+        case "-enable-kvm":
+          options.accel("kvm");
+          return this;
+        case "-name":
+          return name(QemuOpts.parse(value, "guest").get("guest"));
+        case "-uuid":
+          try {
+            if (!value.matches("[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")) {
+              throw new IllegalArgumentException();
+            }
+            return uuid(UUID.fromString(value));
+          } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(
+                option + " " + value + ": failed to parse UUID string: wrong format");
+          }
+        case "-m":
+          return memory(memorySize(option, value));
+        case "-smp":
+          {
+            String n = QemuOpts.parse(value, "cpus").getOrDefault("cpus", "1");
+            try {
+              return cpus(Integer.parseInt(n));
+            } catch (IllegalArgumentException e) {
+              throw new IllegalArgumentException(
+                  option + " " + value + ": Parameter 'cpus' expects a number");
+            }
+          }
+        case "-machine":
+          options.machine(value);
+          return this;
+        case "-accel":
+          options.accel(value);
+          return this;
+        case "-drive":
+          options.drive(value);
+          return this;
+        case "-device":
+          options.device(value);
+          return this;
+        case "-netdev":
+          options.netdev(value);
+          return this;
+        case "-blockdev":
+          options.blockdev(value);
+          return this;
+        default:
+          throw new IllegalArgumentException(option + ": not a machine option the simulator takes");
+      }
+    }
+
+    private static long memorySize(String option, String value) {
+      String v = QemuOpts.parse(value, "size").getOrDefault("size", "");
+      long unit = 1L << 20;
+      String digits = v;
+      if (!v.isEmpty() && Character.isLetter(v.charAt(v.length() - 1))) {
+        int shift = "BKMGTPE".indexOf(Character.toUpperCase(v.charAt(v.length() - 1))) * 10;
+        if (shift < 0) {
+          throw new IllegalArgumentException(option + " " + value + ": invalid memory size");
+        }
+        unit = 1L << shift;
+        digits = v.substring(0, v.length() - 1);
+      }
+      try {
+        long n = Long.parseLong(digits);
+        return n == 0 ? DEFAULT_MEMORY : Math.multiplyExact(n, unit);
+      } catch (ArithmeticException | NumberFormatException e) {
+        throw new IllegalArgumentException(option + " " + value + ": invalid memory size");
+      }
+    }
+
     /** An empty IDE CD-ROM: {@code -drive if=none,id=ID,media=cdrom -device ide-cd,drive=ID}. */
     public Builder cdrom(String driveId, String deviceId) {
-      drives.add(
-          new MachineConfig.DriveSpec(
-              driveId, deviceId, "ide-cd", true, null, null, 0, null, null));
-      return this;
+      Map<String, String> drive = new LinkedHashMap<>();
+      drive.put("if", "none");
+      drive.put("id", driveId);
+      drive.put("media", "cdrom");
+      options.drive(drive);
+      return device("ide-cd", deviceId, "drive", driveId);
     }
 
     /**
@@ -367,18 +488,20 @@ public final class SimulatedMachine implements AutoCloseable {
         long virtualSize,
         String rerror,
         String werror) {
-      drives.add(
-          new MachineConfig.DriveSpec(
-              driveId,
-              deviceId,
-              "virtio-blk-pci",
-              false,
-              file,
-              "qcow2",
-              virtualSize,
-              rerror,
-              werror));
-      return this;
+      Map<String, String> drive = new LinkedHashMap<>();
+      drive.put("if", "none");
+      drive.put("id", driveId);
+      drive.put("file", file);
+      drive.put("format", "qcow2");
+      if (rerror != null) {
+        drive.put("rerror", rerror);
+      }
+      if (werror != null) {
+        drive.put("werror", werror);
+      }
+      drive.put(MachineOptions.SIZE, Long.toString(virtualSize));
+      options.drive(drive);
+      return device("virtio-blk-pci", deviceId, "drive", driveId);
     }
 
     /** {@code -device virtio-balloon-pci,id=ID}. */
@@ -388,17 +511,28 @@ public final class SimulatedMachine implements AutoCloseable {
 
     /** {@code -device virtio-net-pci,id=ID,mac=MAC}. */
     public Builder nic(String deviceId, String mac) {
-      devices.add(new MachineConfig.DeviceSpec("virtio-net-pci", deviceId, mac));
-      return this;
+      return device("virtio-net-pci", deviceId, "mac", mac);
     }
 
     /**
      * {@code -device DRIVER,id=ID}, for the models the simulator knows: virtio-net-pci, e1000,
-     * virtio-balloon-pci, virtio-serial-pci, virtserialport, virtconsole, pc-dimm, i6300esb,
-     * pvpanic.
+     * virtio-blk-pci, virtio-balloon-pci, virtio-serial-pci, virtserialport, virtconsole, ide-cd,
+     * ide-hd, pc-dimm, i6300esb, pvpanic.
      */
     public Builder device(String driver, String deviceId) {
-      devices.add(new MachineConfig.DeviceSpec(driver, deviceId, null));
+      return device(driver, deviceId, null, null);
+    }
+
+    private Builder device(String driver, String deviceId, String key, String value) {
+      Map<String, String> device = new LinkedHashMap<>();
+      device.put("driver", driver);
+      if (deviceId != null) {
+        device.put("id", deviceId);
+      }
+      if (key != null && value != null) {
+        device.put(key, value);
+      }
+      options.device(device);
       return this;
     }
 
@@ -438,19 +572,26 @@ public final class SimulatedMachine implements AutoCloseable {
     /**
      * Builds the machine and starts its server's thread (add monitors with {@code listen}).
      *
-     * @throws IllegalArgumentException for a duplicate id or an unknown device model
+     * @throws IllegalArgumentException for drives and devices that do not fit together (QEMU's
+     *     message: a duplicate id, an unknown device model, a drive that does not exist, an image
+     *     that cannot be opened, ...)
      */
     public SimulatedMachine build() {
+      MachineOptions.Resolved r = options.resolve(cpus);
       return new SimulatedMachine(
           new MachineConfig(
               name,
               uuid,
               startPaused,
               noShutdown,
+              noReboot,
               memory,
               cpus,
-              List.copyOf(drives),
-              List.copyOf(devices),
+              r.machineType(),
+              r.kvm(),
+              r.blockdevs(),
+              r.drives(),
+              r.devices(),
               version,
               powerdownDelay,
               unplugDelay,

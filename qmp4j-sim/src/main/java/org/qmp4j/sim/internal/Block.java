@@ -46,12 +46,18 @@ public final class Block {
     }
   }
 
-  /** A drive (a BlockBackend with a device name) and the guest device it is attached to. */
+  /** A drive (a BlockBackend) and the guest device it is attached to. */
   static final class Drive {
+    /** The key in {@link #drives}: the name, or a unique key for an anonymous backend. */
+    final String key;
+
+    /** The backend's name: {@code query-block}'s {@code device}, "" when anonymous. */
     final String id;
+
     final String deviceId;
     final String qdev;
     final boolean removable;
+    final boolean tray;
     final String rerror;
     final String werror;
     boolean trayOpen;
@@ -59,18 +65,20 @@ public final class Block {
     String ioStatus = "ok";
     Node medium;
 
-    Drive(MachineConfig.DriveSpec spec) {
+    Drive(String key, MachineConfig.DriveSpec spec) {
+      this.key = key;
       this.id = spec.id();
       this.deviceId = spec.deviceId();
-      this.removable = spec.cdrom();
-      this.qdev =
-          spec.model().startsWith("virtio")
-              ? "/machine/peripheral/" + spec.deviceId() + "/virtio-backend"
-              : spec.deviceId();
+      this.qdev = spec.qdev();
+      this.removable = spec.removable();
+      this.tray = spec.tray();
       this.rerror = spec.rerror() == null ? "report" : spec.rerror();
       this.werror = spec.werror() == null ? "enospc" : spec.werror();
     }
   }
+
+  /** What opening an image on the host tells: its format and sizes. */
+  record Probe(String format, long virtualSize, long actualSize) {}
 
   private final Machine machine;
   final Map<String, Drive> drives = new LinkedHashMap<>();
@@ -79,35 +87,50 @@ public final class Block {
 
   Block(Machine machine) {
     this.machine = machine;
+    for (ObjectNode blockdev : machine.config().blockdevs()) {
+      try {
+        blockdevAdd(blockdev);
+      } catch (QmpErrorException e) {
+        throw new IllegalArgumentException("-blockdev " + blockdev + ": " + e.desc());
+      }
+    }
+    int anonymous = 0;
     for (MachineConfig.DriveSpec spec : machine.config().drives()) {
-      Drive d = new Drive(spec);
-      if (spec.file() != null || !spec.cdrom()) {
-        String file = spec.file() != null ? spec.file() : "/var/lib/qmp4j/" + spec.id() + ".qcow2";
+      Drive d = new Drive(spec.id().isEmpty() ? "\u0000anonymous" + anonymous++ : spec.id(), spec);
+      Node existing = spec.nodeName() == null ? null : nodes.get(spec.nodeName());
+      if (existing != null) {
+        attach(d, existing);
+      } else if (spec.file() != null) {
         Node n =
-            autoNode(
-                file,
-                spec.format() != null ? spec.format() : "qcow2",
+            new Node(
+                spec.nodeName() != null ? spec.nodeName() : nextNodeName(),
+                spec.nodeName() == null,
+                spec.file(),
+                spec.format() != null ? spec.format() : "raw",
                 spec.virtualSize(),
-                spec.virtualSize() / 64);
-        n.readOnly = spec.cdrom();
+                spec.actualSize() >= 0 ? spec.actualSize() : spec.virtualSize() / 64);
+        n.readOnly = spec.readOnly();
+        nodes.put(n.nodeName, n);
         attach(d, n);
       }
-      drives.put(d.id, d);
+      drives.put(d.key, d);
     }
     this.jobs = new Jobs(machine, this);
   }
 
+  private static String nextNodeName() {
+    return "#block" + NODE_NUMBERS.getAndAdd(18);
+  }
+
   private Node autoNode(String file, String format, long size, long actual) {
-    Node n =
-        new Node(
-            "#block" + NODE_NUMBERS.getAndAdd(18), true, file, format, size, Math.max(actual, 0));
+    Node n = new Node(nextNodeName(), true, file, format, size, Math.max(actual, 0));
     nodes.put(n.nodeName, n);
     return n;
   }
 
   private static void attach(Drive d, Node n) {
     d.medium = n;
-    n.attachedTo = d.id;
+    n.attachedTo = d.key;
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -129,7 +152,7 @@ public final class Block {
     }
     for (Drive d : drives.values()) {
       if (id.equals(d.deviceId)) {
-        if (!d.qdev.equals(d.deviceId)) {
+        if (!id.equals(d.qdev)) {
           throw Machine.error("Device does not have a block device backend");
         }
         return d;
@@ -161,13 +184,14 @@ public final class Block {
   ArrayNode queryBlock() {
     ArrayNode out = Json.arr();
     for (Drive d : drives.values()) {
-      ObjectNode e = Json.obj("io-status", d.ioStatus, "device", d.id, "locked", d.locked);
+      ObjectNode e = Json.obj("io-status", d.qdev != null ? d.ioStatus : null, "device", d.id);
+      e.put("locked", d.locked);
       e.put("removable", d.removable);
       if (d.medium != null) {
         e.set("inserted", inserted(d.medium));
       }
-      e.put("qdev", d.qdev);
-      if (d.removable) {
+      Json.put(e, "qdev", d.qdev);
+      if (d.tray) {
         e.put("tray_open", d.trayOpen);
       }
       e.put("type", "unknown");
@@ -232,11 +256,13 @@ public final class Block {
     }
   }
 
+  /** Moves the tray of a device that has one (QEMU ignores tray commands for the others). */
   private void moveTray(Drive d, boolean open) {
-    if (d.trayOpen != open) {
+    if (d.tray && d.trayOpen != open) {
       d.trayOpen = open;
       machine.emit(
-          "DEVICE_TRAY_MOVED", Json.obj("device", d.id, "id", d.deviceId, "tray-open", open));
+          "DEVICE_TRAY_MOVED",
+          Json.obj("device", d.id, "id", d.deviceId != null ? d.deviceId : "", "tray-open", open));
     }
   }
 
@@ -269,7 +295,7 @@ public final class Block {
   void removeMedium(JsonNode args) {
     Drive d = lookup(args);
     requireRemovable(d);
-    if (!d.trayOpen) {
+    if (d.tray && !d.trayOpen) {
       throw Machine.error("Tray of device '" + label(args, d) + "' is not open");
     }
     if (d.medium != null) {
@@ -289,7 +315,7 @@ public final class Block {
       throw Machine.error("Node '" + nodeName + "' not found");
     }
     requireRemovable(d);
-    if (!d.trayOpen) {
+    if (d.tray && !d.trayOpen) {
       throw Machine.error("Tray of device '" + label(args, d) + "' is not open");
     }
     if (d.medium != null) {
@@ -306,7 +332,7 @@ public final class Block {
     requireRemovable(d);
     String filename = Json.str(args, "filename", "");
     Node n = open(filename, Json.str(args, "format", null), false);
-    n.readOnly = d.removable || "read-only".equals(Json.str(args, "read-only-mode", null));
+    n.readOnly = d.tray || "read-only".equals(Json.str(args, "read-only-mode", null));
     openTray(args);
     removeMedium(args);
     attach(d, n);
@@ -315,33 +341,47 @@ public final class Block {
 
   /** Opens {@code filename} on the host, as QEMU does, to learn its size and format. */
   private Node open(String filename, String format, boolean named) {
+    Probe probe;
+    try {
+      probe = probe(filename, format);
+    } catch (IllegalArgumentException e) {
+      throw Machine.error(e.getMessage());
+    }
+    return autoNode(filename, probe.format(), probe.virtualSize(), probe.actualSize());
+  }
+
+  /**
+   * Looks at an image on the host: its format ({@code format}, or qcow2 or raw by its first bytes)
+   * and sizes.
+   *
+   * @throws IllegalArgumentException with QEMU's text when it cannot be opened as {@code format}
+   */
+  static Probe probe(String filename, String format) {
     Path p = Path.of(filename);
     if (!Files.exists(p)) {
-      throw Machine.error("Could not open '" + filename + "': No such file or directory");
+      throw new IllegalArgumentException(
+          "Could not open '" + filename + "': No such file or directory");
     }
-    long actual;
-    long size;
-    String fmt = format;
     try {
-      actual = Files.size(p);
-      size = actual;
+      long size = Files.size(p);
       byte[] head = new byte[32];
       int got;
       try (InputStream in = Files.newInputStream(p)) {
         got = in.readNBytes(head, 0, head.length);
       }
       boolean qcow2 = got >= 32 && head[0] == 'Q' && head[1] == 'F' && head[2] == 'I';
-      if (fmt == null) {
-        fmt = qcow2 ? "qcow2" : "raw";
-      }
-      if (fmt.equals("qcow2") && qcow2) {
+      String fmt = format != null ? format : qcow2 ? "qcow2" : "raw";
+      if (fmt.equals("qcow2")) {
+        if (!qcow2) {
+          throw new IllegalArgumentException("Image is not in qcow2 format");
+        }
         size = ByteBuffer.wrap(head, 24, 8).getLong();
       }
-      actual = Math.max(4096, (Files.size(p) + 4095) / 4096 * 4096);
+      long actual = Math.max(4096, (Files.size(p) + 4095) / 4096 * 4096);
+      return new Probe(fmt, size, actual);
     } catch (IOException e) {
-      throw Machine.error("Could not open '" + filename + "': " + e.getMessage());
+      throw new IllegalArgumentException("Could not open '" + filename + "': " + e.getMessage());
     }
-    return autoNode(filename, fmt, size, actual);
   }
 
   /** blockdev-add, for the drivers whose images the simulator can open: file, raw, qcow2. */

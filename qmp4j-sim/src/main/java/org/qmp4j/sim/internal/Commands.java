@@ -285,7 +285,7 @@ public final class Commands {
         "query-name",
         a -> m.config().name() == null ? Json.obj() : Json.obj("name", m.config().name()));
     r.on("query-uuid", a -> Json.obj("UUID", m.config().uuid().toString()));
-    r.on("query-kvm", a -> Json.obj("enabled", false, "present", true));
+    r.on("query-kvm", a -> Json.obj("enabled", m.config().kvm(), "present", true));
     r.on("query-target", a -> Json.obj("arch", "x86_64"));
     ArrayNode machines = resource("query-machines.json");
     r.on("query-machines", a -> machines.deepCopy());

@@ -80,11 +80,8 @@ public final class Devices {
 
   Devices(Machine machine) {
     this.machine = machine;
-    for (MachineConfig.DriveSpec d : machine.config().drives()) {
-      add(d.model(), d.deviceId(), null, false);
-    }
     for (MachineConfig.DeviceSpec d : machine.config().devices()) {
-      Device dev = add(d.driver(), d.id(), d.mac(), false);
+      Device dev = add(d.driver(), d.id(), d.mac(), d.slot(), false);
       if (d.driver().equals("virtio-balloon-pci")) {
         balloon = dev;
       }
@@ -93,7 +90,7 @@ public final class Devices {
     balloonTarget = balloonActual;
   }
 
-  private Device add(String driver, String id, String mac, boolean hotplugged) {
+  private Device add(String driver, String id, String mac, int wantedSlot, boolean hotplugged) {
     Model m = MODELS.get(driver);
     if (m == null) {
       throw Machine.error("'" + driver + "' is not a valid device model name");
@@ -111,15 +108,10 @@ public final class Devices {
             : "/machine/peripheral-anon/device[" + anonymous++ + "]";
     int slot = 0;
     if (m.pci()) {
-      slot = 2;
-      for (Device d : devices.values()) {
-        if (d.model.pci()) {
-          slot = Math.max(slot, d.slot + 1);
-        }
+      if (machine.config().machineType().equals("none")) {
+        throw Machine.error("No 'PCI' bus found for device '" + driver + "'");
       }
-      if (slot > 31) {
-        throw Machine.error("PCI: no slot/function available for " + driver + ", all in use");
-      }
+      slot = wantedSlot >= 0 ? wantedSlot : firstFreeSlot(driver);
     }
     Device d = new Device(id != null ? id : path, path, m, slot, hotplugged);
     if (driver.equals("virtio-net-pci") || driver.equals("e1000")) {
@@ -127,6 +119,24 @@ public final class Devices {
     }
     devices.put(d.id, d);
     return d;
+  }
+
+  /** The first PCI slot no device uses: from 2 on {@code pc}, from 1 on {@code q35}. */
+  private int firstFreeSlot(String driver) {
+    for (int s = q35() ? 1 : 2; s < 32; s++) {
+      boolean used = false;
+      for (Device d : devices.values()) {
+        used |= d.model.pci() && d.slot == s;
+      }
+      if (!used) {
+        return s;
+      }
+    }
+    throw Machine.error("PCI: no slot/function available for " + driver + ", all in use");
+  }
+
+  private boolean q35() {
+    return machine.config().machineType().startsWith("pc-q35-");
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -138,7 +148,7 @@ public final class Devices {
     if (driver.equals("virtio-balloon-pci") && balloon != null) {
       throw Machine.error("Only one balloon device is supported");
     }
-    Device d = add(driver, id, Json.str(args, "mac", null), true);
+    Device d = add(driver, id, Json.str(args, "mac", null), -1, true);
     if (driver.equals("virtio-balloon-pci")) {
       balloon = d;
     }
@@ -273,8 +283,11 @@ public final class Devices {
     ArrayNode out = Json.arr();
     out.addObject().put("name", "type").put("type", "string");
     if (path.equals("/")) {
-      out.addObject().put("name", "objects").put("type", "child<container>");
-      out.addObject().put("name", "machine").put("type", "child<pc-i440fx-7.2-machine>");
+      String type = machine.config().machineType();
+      if (!type.equals("none")) {
+        out.addObject().put("name", "objects").put("type", "child<container>");
+      }
+      out.addObject().put("name", "machine").put("type", "child<" + type + "-machine>");
       out.addObject().put("name", "chardevs").put("type", "child<container>");
       return out;
     }
@@ -315,13 +328,22 @@ public final class Devices {
 
   ArrayNode queryPci() {
     ArrayNode devs = Json.arr();
-    devs.add(pci(0, 0, "", 0x0600, "Host bridge", 0x8086, 0x1237, 0x1af4, 0x1100, false));
-    devs.add(pci(1, 0, "", 0x0601, "ISA bridge", 0x8086, 0x7000, 0x1af4, 0x1100, false));
-    ObjectNode ide = pci(1, 1, "", 0x0101, "IDE controller", 0x8086, 0x7010, 0x1af4, 0x1100, false);
-    ide.withArray("regions").add(Json.obj("bar", 4, "size", 16, "address", -1, "type", "io"));
-    devs.add(ide);
-    devs.add(pci(1, 3, "", 0x0680, "Bridge", 0x8086, 0x7113, 0x1af4, 0x1100, true));
-    for (Device d : devices.values()) {
+    if (machine.config().machineType().equals("none")) {
+      return Json.arr();
+    } else if (q35()) {
+      devs.add(pci(0, 0, "", 0x0600, "Host bridge", 0x8086, 0x29c0, 0x1af4, 0x1100, false));
+    } else {
+      devs.add(pci(0, 0, "", 0x0600, "Host bridge", 0x8086, 0x1237, 0x1af4, 0x1100, false));
+      devs.add(pci(1, 0, "", 0x0601, "ISA bridge", 0x8086, 0x7000, 0x1af4, 0x1100, false));
+      ObjectNode ide =
+          pci(1, 1, "", 0x0101, "IDE controller", 0x8086, 0x7010, 0x1af4, 0x1100, false);
+      ide.withArray("regions").add(Json.obj("bar", 4, "size", 16, "address", -1, "type", "io"));
+      devs.add(ide);
+      devs.add(pci(1, 3, "", 0x0680, "Bridge", 0x8086, 0x7113, 0x1af4, 0x1100, true));
+    }
+    List<Device> bySlot = new ArrayList<>(devices.values());
+    bySlot.sort(java.util.Comparator.comparingInt(d -> d.slot));
+    for (Device d : bySlot) {
       if (d.model.pci()) {
         Model m = d.model;
         devs.add(
@@ -338,6 +360,31 @@ public final class Devices {
                 true));
         ((ObjectNode) devs.get(devs.size() - 1)).set("regions", regions(m.driver()));
       }
+    }
+    if (q35()) {
+      devs.add(pci(31, 0, "", 0x0601, "ISA bridge", 0x8086, 0x2918, 0x1af4, 0x1100, false));
+      ObjectNode sata =
+          pci(31, 2, "", 0x0106, "SATA controller", 0x8086, 0x2922, 0x1af4, 0x1100, true);
+      sata.withArray("regions").add(Json.obj("bar", 4, "size", 32, "address", -1, "type", "io"));
+      sata.withArray("regions")
+          .add(
+              Json.obj(
+                  "prefetch",
+                  false,
+                  "mem_type_64",
+                  false,
+                  "bar",
+                  5,
+                  "size",
+                  4096,
+                  "address",
+                  -1,
+                  "type",
+                  "memory"));
+      devs.add(sata);
+      ObjectNode smbus = pci(31, 3, "", 0x0c05, "SMBus", 0x8086, 0x2930, 0x1af4, 0x1100, true);
+      smbus.withArray("regions").add(Json.obj("bar", 4, "size", 64, "address", -1, "type", "io"));
+      devs.add(smbus);
     }
     ArrayNode out = Json.arr();
     out.add(Json.obj("bus", 0, "devices", devs));

@@ -120,7 +120,7 @@ final class Hmp {
       case "name":
         return machine.config().name() == null ? "" : machine.config().name() + "\r\n";
       case "kvm":
-        return "kvm support: disabled\r\n";
+        return "kvm support: " + (machine.config().kvm() ? "enabled" : "disabled") + "\r\n";
       case "block":
         return infoBlock();
       default:
@@ -150,12 +150,14 @@ final class Hmp {
             .append(ins.get("ro").asBoolean() ? ", read-only" : "")
             .append(")\r\n");
       }
-      sb.append("    Attached to:      ").append(d.get("qdev").asText()).append("\r\n");
+      if (d.has("qdev")) {
+        sb.append("    Attached to:      ").append(d.get("qdev").asText()).append("\r\n");
+      }
       if (d.get("removable").asBoolean()) {
         sb.append("    Removable device: ")
             .append(d.get("locked").asBoolean() ? "locked" : "not locked")
             .append(", tray ")
-            .append(d.get("tray_open").asBoolean() ? "open" : "closed")
+            .append(d.path("tray_open").asBoolean() ? "open" : "closed")
             .append("\r\n");
       }
       if (ins != null) {

@@ -41,6 +41,9 @@ public final class Machine {
     if (config.noShutdown()) {
       shutdownAction = "pause";
     }
+    if (config.noReboot()) {
+      rebootAction = "shutdown";
+    }
     this.timers =
         Executors.newSingleThreadScheduledExecutor(
             r -> {
@@ -277,6 +280,14 @@ public final class Machine {
       vmStop(RunState.SHUTDOWN);
     } else {
       terminate(reason.equals("guest-panic") && panicAction.equals("exit-failure") ? 1 : 0);
+    }
+  }
+
+  /** The process gets a terminating signal: SHUTDOWN (host-signal), then the machine ends. */
+  public synchronized void killed() {
+    if (!terminated.isDone()) {
+      shutdownAction = "poweroff";
+      shutdown(false, "host-signal");
     }
   }
 
