@@ -465,7 +465,7 @@ public interface QmpClient extends AutoCloseable {
 
     /**
      * Receives replies that answer no pending command (unknown id or none), on the client's
-     * executor. They are logged as warnings either way.
+     * executor, one at a time and in the order they came. They are logged as warnings either way.
      */
     public Builder unmatchedReplyHandler(Consumer<JsonNode> handler) {
       this.unmatchedReplyHandler = Objects.requireNonNull(handler, "handler");

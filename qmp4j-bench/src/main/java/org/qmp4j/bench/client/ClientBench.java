@@ -31,7 +31,8 @@ import org.qmp4j.transport.QmpAddress;
  * round-trip latency; then the ratios client/raw.
  *
  * <ul>
- *   <li><b>raw-seq</b> / <b>client-seq</b>: one command in flight (blocking {@code execute}).
+ *   <li><b>raw-seq</b> / <b>client-seq</b>: one command in flight (blocking {@code execute});
+ *       <b>client-seq-reader</b>: the same with the client's leader/follower reading off.
  *   <li><b>raw-pipe</b> / <b>client-pipe</b>: a window of commands in flight ({@code executeAsync}
  *       futures; each reply lets one more go).
  *   <li><b>events-server</b> (with {@code --emit}): the peer's {@code __org.qmp4j_bench-emit}
@@ -93,19 +94,22 @@ public final class ClientBench {
         o.rounds());
     Result rawSeq = null;
     Result cliSeq = null;
+    Result rdSeq = null;
     Result cbSeq = null;
     Result rawPipe = null;
     Result cliPipe = null;
     Result cbPipe = null;
     for (int r = 0; r < o.rounds(); r++) {
       rawSeq = best(rawSeq, rawSequential(o), true);
-      cliSeq = best(cliSeq, clientSequential(o), true);
+      cliSeq = best(cliSeq, clientSequential(o, true), true);
+      rdSeq = best(rdSeq, clientSequential(o, false), true);
       cbSeq = best(cbSeq, clientChained(o, 1), true);
       rawPipe = best(rawPipe, rawPipelined(o), false);
       cliPipe = best(cliPipe, clientPipelined(o), false);
       cbPipe = best(cbPipe, clientChained(o, o.window()), false);
     }
-    List<Result> all = new ArrayList<>(List.of(rawSeq, cliSeq, cbSeq, rawPipe, cliPipe, cbPipe));
+    List<Result> all =
+        new ArrayList<>(List.of(rawSeq, cliSeq, rdSeq, cbSeq, rawPipe, cliPipe, cbPipe));
     if (o.emit() > 0) {
       Result e = null;
       for (int r = 0; r < o.rounds(); r++) {
@@ -125,10 +129,13 @@ public final class ClientBench {
     }
     System.out.printf(
         Locale.ROOT,
-        "ratios: client-seq/raw-seq p50 %.2fx, p99 %.2fx; chained-seq/raw-seq p50 %.2fx, p99"
+        "ratios: client-seq/raw-seq p50 %.2fx, p99 %.2fx; client-seq-reader/raw-seq p50 %.2fx,"
+            + " p99 %.2fx; chained-seq/raw-seq p50 %.2fx, p99"
             + " %.2fx; client-pipe/raw-pipe %.1f%%; chained-pipe/raw-pipe %.1f%%%n",
         cliSeq.percentile(50) / (double) rawSeq.percentile(50),
         cliSeq.percentile(99) / (double) rawSeq.percentile(99),
+        rdSeq.percentile(50) / (double) rawSeq.percentile(50),
+        rdSeq.percentile(99) / (double) rawSeq.percentile(99),
         cbSeq.percentile(50) / (double) rawSeq.percentile(50),
         cbSeq.percentile(99) / (double) rawSeq.percentile(99),
         100 * cliPipe.opsPerSecond() / rawPipe.opsPerSecond(),
@@ -182,8 +189,21 @@ public final class ClientBench {
         .connect();
   }
 
-  private static Result clientSequential(Options o) {
-    try (QmpClient c = connect(o.address())) {
+  /**
+   * Blocking {@code execute} in a loop. {@code leaderFollower} false: with the client's
+   * leader/follower reading switched off (its system property, read when a connection opens), the
+   * reader thread reads every reply and wakes the caller: mode client-seq-reader.
+   */
+  private static Result clientSequential(Options o, boolean leaderFollower) {
+    String property = "qmp4j.client.leaderFollower";
+    System.setProperty(property, String.valueOf(leaderFollower));
+    QmpClient client;
+    try {
+      client = connect(o.address());
+    } finally {
+      System.clearProperty(property);
+    }
+    try (QmpClient c = client) {
       QmpCommand cmd = QmpCommand.of(o.command());
       for (int i = 0; i < o.warmup(); i++) {
         c.execute(cmd);
@@ -195,7 +215,11 @@ public final class ClientBench {
         c.execute(cmd);
         lat[i] = System.nanoTime() - t;
       }
-      return new Result("client-seq", o.count(), System.nanoTime() - start, lat);
+      return new Result(
+          leaderFollower ? "client-seq" : "client-seq-reader",
+          o.count(),
+          System.nanoTime() - start,
+          lat);
     }
   }
 

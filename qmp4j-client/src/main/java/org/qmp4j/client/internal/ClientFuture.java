@@ -2,7 +2,11 @@ package org.qmp4j.client.internal;
 
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.BiConsumer;
 import java.util.function.BiFunction;
 import java.util.function.Consumer;
@@ -11,8 +15,13 @@ import java.util.function.Function;
 /**
  * The futures a client hands out. The connection's reader thread completes them, so every stage
  * added with a non-async method is made async on the client's executor: user code never runs on the
- * reader thread. Waiting with {@code get()} or {@code join()} adds no stage and costs no thread
- * hop.
+ * reader thread. Waiting with {@code get()} or {@code join()} adds no stage.
+ *
+ * <p>A command's future knows the connection that answers it ({@link #readBy}). A thread that waits
+ * for it with {@code get()} or {@code join()} while no stage hangs on it reads the socket itself
+ * when no one else does (leader/follower reading, see {@link ReplySource}): the reply wakes the
+ * waiting thread directly, as in a plain socket loop, instead of waking the reader thread that
+ * would then wake the caller.
  */
 public final class ClientFuture<T> extends CompletableFuture<T> {
 
@@ -25,6 +34,103 @@ public final class ClientFuture<T> extends CompletableFuture<T> {
 
   private final Executor executor;
   private final RoundTrip roundTrip;
+
+  /** The connection whose reading a waiting caller may take over; null: wait only. */
+  private volatile ReplySource source;
+
+  /** A dependent stage was made from this future (see {@link #newIncompleteFuture()}). */
+  private volatile boolean staged;
+
+  /** The thread waiting in {@link ReplySource#awaitReply}, woken when this future completes. */
+  volatile Thread waiter;
+
+  /** The connection that answers this future, which a waiting caller may read for. */
+  void readBy(ReplySource s) {
+    this.source = s;
+  }
+
+  /**
+   * Whether completing this future runs nothing but the completion itself: no stage was made from
+   * it and no thread waits in {@code get()}. Such a future may be completed by any thread reading
+   * for the connection, a caller included, without running anyone's code there.
+   */
+  boolean completesQuietly() {
+    return !staged && getNumberOfDependents() == 0;
+  }
+
+  /** Claims the right to wait as a reader for this future; false if another thread has it. */
+  boolean claimWaiter(Thread t) {
+    return WAITER.compareAndSet(this, null, t);
+  }
+
+  private static final java.lang.invoke.VarHandle WAITER;
+
+  static {
+    try {
+      WAITER =
+          java.lang.invoke.MethodHandles.lookup()
+              .findVarHandle(ClientFuture.class, "waiter", Thread.class);
+    } catch (ReflectiveOperationException e) {
+      throw new ExceptionInInitializerError(e);
+    }
+  }
+
+  /** Wakes the thread waiting as a reader for this future, if it is not the completing thread. */
+  private void signal() {
+    Thread w = waiter;
+    if (w != null && w != Thread.currentThread()) {
+      LockSupport.unpark(w);
+      ReplySource s = source;
+      if (s != null) {
+        s.wakeReader(w);
+      }
+    }
+  }
+
+  /** Whether a waiting thread should read for this future rather than only wait. */
+  private ReplySource readable() {
+    ReplySource s = source;
+    return s != null && !isDone() && completesQuietly() ? s : null;
+  }
+
+  @Override
+  public boolean complete(T value) {
+    boolean done = super.complete(value);
+    if (done) {
+      signal();
+    }
+    return done;
+  }
+
+  @Override
+  public boolean completeExceptionally(Throwable ex) {
+    boolean done = super.completeExceptionally(ex);
+    if (done) {
+      signal();
+    }
+    return done;
+  }
+
+  @Override
+  public boolean cancel(boolean mayInterruptIfRunning) {
+    boolean done = super.cancel(mayInterruptIfRunning);
+    if (done) {
+      signal();
+    }
+    return done;
+  }
+
+  @Override
+  public void obtrudeValue(T value) {
+    super.obtrudeValue(value);
+    signal();
+  }
+
+  @Override
+  public void obtrudeException(Throwable ex) {
+    super.obtrudeException(ex);
+    signal();
+  }
 
   public ClientFuture(Executor executor) {
     this(executor, null);
@@ -71,23 +177,43 @@ public final class ClientFuture<T> extends CompletableFuture<T> {
   }
 
   @Override
-  public T get() throws java.lang.InterruptedException, java.util.concurrent.ExecutionException {
-    spin();
+  public T get() throws InterruptedException, ExecutionException {
+    ReplySource s = readable();
+    if (s != null) {
+      if (s.awaitReply(this, 0, false)) {
+        throw new InterruptedException();
+      }
+    } else {
+      spin();
+    }
     return super.get();
   }
 
   @Override
-  public T get(long timeout, java.util.concurrent.TimeUnit unit)
-      throws java.lang.InterruptedException,
-          java.util.concurrent.ExecutionException,
-          java.util.concurrent.TimeoutException {
+  public T get(long timeout, TimeUnit unit)
+      throws InterruptedException, ExecutionException, TimeoutException {
+    ReplySource s = readable();
+    if (s != null) {
+      long deadline = System.nanoTime() + unit.toNanos(timeout);
+      if (s.awaitReply(this, deadline, true)) {
+        throw new InterruptedException();
+      }
+      return super.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+    }
     spin();
     return super.get(timeout, unit);
   }
 
   @Override
   public T join() {
-    spin();
+    ReplySource s = readable();
+    if (s != null) {
+      if (s.awaitReply(this, 0, false)) {
+        Thread.currentThread().interrupt(); // join() is not interruptible: wait on, as it would
+      }
+    } else {
+      spin();
+    }
     return super.join();
   }
 
@@ -96,8 +222,14 @@ public final class ClientFuture<T> extends CompletableFuture<T> {
     return executor;
   }
 
+  /**
+   * Every dependent stage is made through this method, which marks this future as staged: its
+   * completion may then run code (a stage's own, or its executor's), so only the connection's
+   * reader thread completes it.
+   */
   @Override
   public <U> CompletableFuture<U> newIncompleteFuture() {
+    staged = true;
     return new ClientFuture<>(executor, roundTrip);
   }
 

@@ -9,6 +9,10 @@ import java.io.FileInputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
+import java.nio.channels.ClosedSelectorException;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
@@ -27,6 +31,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 import java.util.function.Function;
@@ -71,17 +76,41 @@ public final class DefaultQmpClient implements QmpClient {
   private static final int WRITE_BUFFER = 64 * 1024;
   private static final int READ_BUFFER = 64 * 1024;
 
+  /**
+   * Whether waiting callers may read the socket themselves (leader/follower reading; see {@link
+   * ReplySource}). On by default; {@code -Dqmp4j.client.leaderFollower=false} leaves all reading to
+   * the reader thread (read when a connection opens, for comparisons).
+   */
+  static final String LEADER_FOLLOWER_PROPERTY = "qmp4j.client.leaderFollower";
+
+  /** How long the lead must have been free before the reader thread takes it back. */
+  static final long GRACE_NANOS = 200_000;
+
+  /** How often the reader thread looks at the lead while a caller holds it. */
+  static final long POLL_NANOS = 1_000_000;
+
+  private static final int FREE = 0;
+  private static final int READER = 1;
+  private static final int CALLER = 2;
+  private static final Consumer<SelectionKey> IGNORE_KEY = k -> {};
+
+  /** For tests: the wire logger of clients created from now on; null: the real one. */
+  static volatile Logger wireLoggerOverride;
+
   private final ClientConfig config;
   private final String name;
   private final String addressText;
   private final CallbackExecutor callbacks;
   private final boolean wireLog;
+  private final Logger wire;
   private final AtomicLong ids = new AtomicLong();
   private final ClientFuture.RoundTrip roundTrip = new ClientFuture.RoundTrip();
   private final CopyOnWriteArrayList<Subscription> subscriptions = new CopyOnWriteArrayList<>();
   private final CopyOnWriteArrayList<EventWaiter> waiters = new CopyOnWriteArrayList<>();
   private final Object lifecycle = new Object();
   private final AtomicInteger generations = new AtomicInteger();
+  private final ConcurrentLinkedQueue<JsonNode> unmatchedQueue = new ConcurrentLinkedQueue<>();
+  private final AtomicBoolean unmatchedRunning = new AtomicBoolean();
 
   private volatile Connection conn;
   private volatile ConnectionState state = ConnectionState.NEW;
@@ -97,6 +126,8 @@ public final class DefaultQmpClient implements QmpClient {
         config.name() != null ? config.name() : addressText + "#" + CLIENTS.incrementAndGet();
     this.callbacks = new CallbackExecutor(config.executor(), threadName(name));
     this.wireLog = config.wireLogging();
+    Logger override = wireLoggerOverride;
+    this.wire = override != null ? override : WIRE;
   }
 
   private static String describeAddress(ClientConfig c) {
@@ -462,6 +493,9 @@ public final class DefaultQmpClient implements QmpClient {
     if (c == null || !precheck(c, command, future)) {
       return future;
     }
+    if (c.readSelector != null) {
+      future.readBy(c);
+    }
     if (config.validateArguments()) {
       CompletableFuture<QapiSchema> schema = schemaAsync();
       if (schema.isDone() && !schema.isCompletedExceptionally()) {
@@ -599,6 +633,9 @@ public final class DefaultQmpClient implements QmpClient {
       future.completeExceptionally(
           new IllegalStateException("out-of-band execution is not enabled on this connection"));
       return future;
+    }
+    if (c.readSelector != null) {
+      future.readBy(c);
     }
     ObjectNode copy = request.deepCopy();
     JsonNode callerId = copy.get("id");
@@ -790,8 +827,13 @@ public final class DefaultQmpClient implements QmpClient {
 
   private static final FileDescriptor[] NO_FDS = new FileDescriptor[0];
 
-  /** One connection: its transport, reader thread, pending commands and write queue. */
-  final class Connection implements QmpReader.Handler, Runnable {
+  /**
+   * One connection: its transport, reader thread, pending commands and write queue. When the
+   * transport is a socket channel, it runs in non-blocking mode under a selector and waiting
+   * callers may read for it (see {@link ReplySource}); otherwise the reader thread alone reads,
+   * blocking.
+   */
+  final class Connection implements QmpReader.Handler, Runnable, ReplySource {
     final QmpConnection transport;
     final Thread thread;
     final CompletableFuture<QmpGreeting> greeting = new CompletableFuture<>();
@@ -815,17 +857,290 @@ public final class DefaultQmpClient implements QmpClient {
     private volatile ScheduledFuture<?> heartbeatTask;
     private volatile QmpEvent gapMarker;
 
+    // leader/follower reading: null selector means the reader thread alone reads, blocking
+    final Selector readSelector;
+    private volatile Selector writeSelector; // created and used under writeLock
+    private final ByteBuffer readBuffer = ByteBuffer.allocate(READ_BUFFER);
+    private final AtomicInteger lead = new AtomicInteger(FREE);
+    private final AtomicInteger leadWanted = new AtomicInteger();
+    private final ConcurrentLinkedQueue<Thread> followers = new ConcurrentLinkedQueue<>();
+    private final ConcurrentLinkedQueue<Object> inbox = new ConcurrentLinkedQueue<>();
+    private final AtomicInteger inboxCount = new AtomicInteger();
+    private volatile long releasedAt = System.nanoTime() - GRACE_NANOS;
+    private volatile Thread callerLeader;
+
     Connection(QmpConnection transport, int generation, QmpEvent gapMarker) {
       this.transport = transport;
       this.reader = QmpReader.liberal(config.maxMessageSize());
       this.canPassFds = transport.canPassDescriptors();
       this.gapMarker = gapMarker;
+      this.readSelector = openSelector(transport);
       this.thread = new Thread(this, "qmp4j-client-" + threadName(name) + "-reader-" + generation);
       thread.setDaemon(true);
     }
 
     void start() {
       thread.start();
+    }
+
+    /** Switches a socket channel to non-blocking mode under a selector; null if not possible. */
+    private Selector openSelector(QmpConnection t) {
+      if (!Boolean.parseBoolean(System.getProperty(LEADER_FOLLOWER_PROPERTY, "true"))) {
+        return null;
+      }
+      Optional<SocketChannel> channel = t.socketChannel();
+      if (channel.isEmpty()) {
+        return null;
+      }
+      SocketChannel ch = channel.get();
+      Selector sel = null;
+      try {
+        sel = ch.provider().openSelector();
+        ch.configureBlocking(false);
+        ch.register(sel, SelectionKey.OP_READ);
+        return sel;
+      } catch (IOException | RuntimeException e) {
+        LOG.debug("{}: reading with a selector is not possible; the reader thread reads", name, e);
+        try {
+          if (sel != null) {
+            sel.close();
+          }
+          ch.configureBlocking(true);
+        } catch (IOException | RuntimeException e2) {
+          LOG.debug("{}: restoring blocking mode failed", name, e2);
+        }
+        return null;
+      }
+    }
+
+    // ------------------------------------------------------------------ leader/follower
+
+    @Override
+    public boolean awaitReply(ClientFuture<?> f, long deadline, boolean timed) {
+      Thread me = Thread.currentThread();
+      if (me == thread || me == callerLeader || !f.claimWaiter(me)) {
+        return false;
+      }
+      boolean wanted = false;
+      boolean following = false;
+      boolean interrupted = false;
+      try {
+        while (!f.isDone() && failure == null) {
+          if (Thread.interrupted()) {
+            interrupted = true;
+            break;
+          }
+          long left = timed ? deadline - System.nanoTime() : Long.MAX_VALUE;
+          if (left <= 0) {
+            break;
+          }
+          if (lead.get() == FREE && lead.compareAndSet(FREE, CALLER)) {
+            if (wanted) {
+              wanted = false;
+              leadWanted.decrementAndGet();
+            }
+            leadFor(f, me, deadline, timed);
+            continue;
+          }
+          if (!wanted) {
+            wanted = true;
+            leadWanted.incrementAndGet();
+          }
+          if (!following) {
+            following = true;
+            followers.add(me);
+          }
+          if (lead.get() == READER) {
+            readSelector.wakeup(); // asks the reader thread to step aside
+          }
+          if (f.isDone() || lead.get() == FREE) {
+            continue;
+          }
+          if (timed) {
+            LockSupport.parkNanos(this, left);
+          } else {
+            LockSupport.park(this);
+          }
+        }
+      } finally {
+        if (wanted) {
+          leadWanted.decrementAndGet();
+        }
+        if (following) {
+          followers.remove(me);
+        }
+        f.waiter = null;
+      }
+      return interrupted;
+    }
+
+    /** A caller holds the lead: reads until its future is done, then lets go of the lead. */
+    private void leadFor(ClientFuture<?> f, Thread me, long deadline, boolean timed) {
+      callerLeader = me;
+      try {
+        while (!f.isDone() && failure == null && !me.isInterrupted()) {
+          long timeoutMillis = 0;
+          if (timed) {
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+              break;
+            }
+            timeoutMillis = Math.max(1, TimeUnit.NANOSECONDS.toMillis(left + 999_999));
+          }
+          readOnce(timeoutMillis);
+        }
+      } finally {
+        callerLeader = null;
+        releaseLead();
+      }
+    }
+
+    private void releaseLead() {
+      releasedAt = System.nanoTime();
+      lead.set(FREE);
+      for (Thread t : followers) {
+        LockSupport.unpark(t);
+      }
+    }
+
+    @Override
+    public void wakeReader(Thread waiter) {
+      if (callerLeader == waiter) {
+        readSelector.wakeup();
+      }
+    }
+
+    /**
+     * The reader thread with a selector: handles what callers passed on, and reads whenever the
+     * lead has been free for a grace period and no caller wants it.
+     */
+    private void readLeading() {
+      while (failure == null) {
+        drainInbox();
+        if (lead.get() == FREE && leadWanted.get() == 0) {
+          long idle = System.nanoTime() - releasedAt;
+          if (idle < GRACE_NANOS) {
+            LockSupport.parkNanos(this, GRACE_NANOS - idle);
+            continue;
+          }
+          if (lead.compareAndSet(FREE, READER)) {
+            try {
+              drainInbox();
+              while (failure == null && leadWanted.get() == 0) {
+                readOnce(0);
+                wakeSubscriptions();
+              }
+            } finally {
+              releaseLead();
+            }
+            continue;
+          }
+        }
+        LockSupport.parkNanos(this, POLL_NANOS);
+      }
+    }
+
+    /** The reader thread without a selector: it alone reads. */
+    private void readBlocking() {
+      while (failure == null) {
+        readOnce(0);
+        wakeSubscriptions();
+      }
+    }
+
+    /**
+     * Reads once and handles what came: with a selector, waits for bytes first (at most {@code
+     * timeoutMillis}, 0: no limit; a wake-up ends the wait early). Failures fail the connection.
+     */
+    private void readOnce(long timeoutMillis) {
+      try {
+        if (readSelector != null && readSelector.select(IGNORE_KEY, timeoutMillis) == 0) {
+          return;
+        }
+        ByteBuffer buf = readBuffer;
+        buf.clear();
+        int n = transport.read(buf);
+        if (n < 0) {
+          fail(
+              Exceptions.lost(
+                  addressText,
+                  "connection to " + addressText + " closed by the peer" + inFlightNote(),
+                  null));
+          return;
+        }
+        if (canPassFds) {
+          closeReceivedDescriptors();
+        }
+        if (n == 0) {
+          return;
+        }
+        lastReceive = System.nanoTime();
+        buf.flip();
+        reader.feed(buf, this);
+      } catch (ClosedChannelException | ClosedSelectorException e) {
+        fail(Exceptions.lost(addressText, "connection to " + addressText + " closed", e));
+      } catch (IOException e) {
+        fail(
+            Exceptions.lost(
+                addressText,
+                "reading from " + addressText + " failed: " + e.getMessage() + inFlightNote(),
+                e));
+      }
+    }
+
+    /** Handles, in order, what callers read and passed on. Reader thread. */
+    private void drainInbox() {
+      if (inboxCount.get() == 0) {
+        return;
+      }
+      Object o;
+      while ((o = inbox.poll()) != null) {
+        try {
+          if (failure == null) {
+            if (o instanceof JsonNode) {
+              handle((JsonNode) o);
+            } else {
+              handleError((QmpProtocolException) o);
+            }
+          }
+        } finally {
+          inboxCount.decrementAndGet();
+        }
+      }
+      wakeSubscriptions();
+    }
+
+    /** Passes a message a caller read on to the reader thread. */
+    private void toInbox(Object message) {
+      inboxCount.incrementAndGet();
+      inbox.add(message);
+      LockSupport.unpark(thread);
+    }
+
+    /** Waits (briefly) for a caller to let go of the lead, then closes the selectors. */
+    private void closeSelectors() {
+      if (readSelector == null) {
+        return;
+      }
+      for (int i = 0; i < 2000 && lead.get() == CALLER; i++) {
+        LockSupport.parkNanos(this, 50_000);
+      }
+      try {
+        readSelector.close();
+      } catch (IOException e) {
+        LOG.debug("{}: closing the selector failed", name, e);
+      }
+      writeLock.lock();
+      try {
+        Selector ws = writeSelector;
+        if (ws != null) {
+          ws.close();
+        }
+      } catch (IOException e) {
+        LOG.debug("{}: closing the write selector failed", name, e);
+      } finally {
+        writeLock.unlock();
+      }
     }
 
     // ------------------------------------------------------------------ sending
@@ -898,8 +1213,8 @@ public final class DefaultQmpClient implements QmpClient {
       if (timed) {
         armSweep(deadline);
       }
-      if (wireLog && WIRE.isDebugEnabled()) {
-        WIRE.debug(
+      if (wireLog && wire.isDebugEnabled()) {
+        wire.debug(
             "{} --> {}{}",
             name,
             new String(bytes, 0, bytes.length - 2, StandardCharsets.UTF_8),
@@ -957,7 +1272,9 @@ public final class DefaultQmpClient implements QmpClient {
           writeOut(buf);
           ByteBuffer b = ByteBuffer.wrap(o.bytes);
           try {
-            transport.write(b, o.fds);
+            while (transport.write(b, o.fds) == 0) {
+              awaitWritable();
+            }
           } catch (RuntimeException e) {
             // nothing went out: the descriptors were refused before sending
             if (pending.remove(o.pending.id) != null) {
@@ -966,16 +1283,11 @@ public final class DefaultQmpClient implements QmpClient {
             }
             continue;
           }
-          while (b.hasRemaining()) {
-            transport.write(b);
-          }
+          writeFully(b);
         } else if (o.bytes.length > buf.remaining()) {
           writeOut(buf);
           if (o.bytes.length > buf.capacity()) {
-            ByteBuffer b = ByteBuffer.wrap(o.bytes);
-            while (b.hasRemaining()) {
-              transport.write(b);
-            }
+            writeFully(ByteBuffer.wrap(o.bytes));
           } else {
             buf.put(o.bytes);
           }
@@ -988,10 +1300,40 @@ public final class DefaultQmpClient implements QmpClient {
 
     private void writeOut(ByteBuffer buf) throws IOException {
       buf.flip();
-      while (buf.hasRemaining()) {
-        transport.write(buf);
-      }
+      writeFully(buf);
       buf.clear();
+    }
+
+    private void writeFully(ByteBuffer b) throws IOException {
+      while (b.hasRemaining()) {
+        if (transport.write(b) == 0) {
+          awaitWritable();
+        }
+      }
+    }
+
+    /** Non-blocking mode and the socket's buffer is full: waits until it takes more. */
+    private void awaitWritable() throws IOException {
+      if (failure != null) {
+        throw new ClosedChannelException();
+      }
+      if (readSelector == null) {
+        Thread.onSpinWait(); // blocking mode: a write of 0 bytes is not expected
+        return;
+      }
+      Selector ws = writeSelector;
+      if (ws == null) {
+        SocketChannel ch = transport.socketChannel().orElseThrow();
+        ws = ch.provider().openSelector();
+        try {
+          ch.register(ws, SelectionKey.OP_WRITE);
+        } catch (IOException | RuntimeException e) {
+          ws.close();
+          throw e;
+        }
+        writeSelector = ws;
+      }
+      ws.select(IGNORE_KEY, 100);
     }
 
     /** Bookkeeping when a pending command leaves the map. */
@@ -1094,6 +1436,17 @@ public final class DefaultQmpClient implements QmpClient {
       } catch (IOException | RuntimeException e) {
         LOG.debug("{}: closing the transport failed", name, e);
       }
+      if (readSelector != null) {
+        readSelector.wakeup();
+        Selector ws = writeSelector;
+        if (ws != null) {
+          ws.wakeup();
+        }
+        LockSupport.unpark(thread);
+        for (Thread t : followers) {
+          LockSupport.unpark(t);
+        }
+      }
       greeting.completeExceptionally(cause);
       for (String id : pending.keySet()) {
         Pending p = pending.remove(id);
@@ -1120,42 +1473,17 @@ public final class DefaultQmpClient implements QmpClient {
 
     @Override
     public void run() {
-      ByteBuffer buf = ByteBuffer.allocate(READ_BUFFER);
       try {
-        while (failure == null) {
-          buf.clear();
-          int n = transport.read(buf);
-          if (n < 0) {
-            fail(
-                Exceptions.lost(
-                    addressText,
-                    "connection to " + addressText + " closed by the peer" + inFlightNote(),
-                    null));
-            break;
-          }
-          if (canPassFds) {
-            closeReceivedDescriptors();
-          }
-          if (n == 0) {
-            continue;
-          }
-          lastReceive = System.nanoTime();
-          buf.flip();
-          reader.feed(buf, this);
-          wakeSubscriptions();
+        if (readSelector != null) {
+          readLeading();
+        } else {
+          readBlocking();
         }
-      } catch (ClosedChannelException e) {
-        fail(Exceptions.lost(addressText, "connection to " + addressText + " closed", e));
-      } catch (IOException e) {
-        fail(
-            Exceptions.lost(
-                addressText,
-                "reading from " + addressText + " failed: " + e.getMessage() + inFlightNote(),
-                e));
       } catch (RuntimeException | Error e) {
         LOG.error("{}: reader thread failed", name, e);
         fail(Exceptions.lost(addressText, "the reader of " + addressText + " failed: " + e, e));
       } finally {
+        closeSelectors();
         wakeSubscriptions();
         if (failure == null) {
           fail(Exceptions.lost(addressText, "connection to " + addressText + " ended", null));
@@ -1187,9 +1515,38 @@ public final class DefaultQmpClient implements QmpClient {
       if (failure != null) {
         return;
       }
-      if (wireLog && WIRE.isDebugEnabled()) {
-        WIRE.debug("{} <-- {}", name, value);
+      if (wireLog && wire.isDebugEnabled()) {
+        wire.debug("{} <-- {}", name, value);
       }
+      if (Thread.currentThread() != thread) {
+        readByCaller(value);
+        return;
+      }
+      handle(value);
+    }
+
+    /**
+     * A caller leads: it completes a reply itself only if nothing is queued for the reader thread
+     * and completing runs no code; everything else goes to the reader thread, in order.
+     */
+    private void readByCaller(JsonNode value) {
+      if (inboxCount.get() == 0) {
+        JsonNode id = value.get("id");
+        if (id != null && id.isTextual() && (value.has("return") || value.has("error"))) {
+          Pending p = pending.get(id.textValue());
+          if (p != null
+              && p.future instanceof ClientFuture
+              && ((ClientFuture<?>) p.future).completesQuietly()) {
+            handle(value);
+            return;
+          }
+        }
+      }
+      toInbox(value);
+    }
+
+    /** Handles one message from the peer. */
+    private void handle(JsonNode value) {
       // Fast path for the common case, a return with an id (and nothing else).
       if (value.size() == 2) {
         JsonNode ret = value.get("return");
@@ -1262,16 +1619,11 @@ public final class DefaultQmpClient implements QmpClient {
           name,
           id == null ? "no id" : "id " + id,
           preview(value));
-      Consumer<JsonNode> handler = config.unmatchedReplyHandler();
-      if (handler != null) {
-        callbacks.execute(
-            () -> {
-              try {
-                handler.accept(value);
-              } catch (RuntimeException e) {
-                LOG.warn("{}: the unmatched-reply handler threw", name, e);
-              }
-            });
+      if (config.unmatchedReplyHandler() != null) {
+        unmatchedQueue.add(value);
+        if (unmatchedRunning.compareAndSet(false, true)) {
+          callbacks.execute(DefaultQmpClient.this::drainUnmatched);
+        }
       }
     }
 
@@ -1280,6 +1632,14 @@ public final class DefaultQmpClient implements QmpClient {
       if (failure != null) {
         return;
       }
+      if (Thread.currentThread() != thread) {
+        toInbox(error);
+        return;
+      }
+      handleError(error);
+    }
+
+    private void handleError(QmpProtocolException error) {
       if (error instanceof QmpMessageTooLargeException && greeting.isDone()) {
         tooLarge((QmpMessageTooLargeException) error);
         return;
@@ -1333,6 +1693,22 @@ public final class DefaultQmpClient implements QmpClient {
     public void onSync() {
       // A 0xFF on a QMP monitor means nothing; the reader already dropped any partial input.
     }
+  }
+
+  /** Calls the unmatched-reply handler one reply at a time, in the order they came. */
+  private void drainUnmatched() {
+    Consumer<JsonNode> handler = config.unmatchedReplyHandler();
+    do {
+      JsonNode v;
+      while ((v = unmatchedQueue.poll()) != null) {
+        try {
+          handler.accept(v);
+        } catch (RuntimeException e) {
+          LOG.warn("{}: the unmatched-reply handler threw", name, e);
+        }
+      }
+      unmatchedRunning.set(false);
+    } while (!unmatchedQueue.isEmpty() && unmatchedRunning.compareAndSet(false, true));
   }
 
   private static String preview(JsonNode value) {
