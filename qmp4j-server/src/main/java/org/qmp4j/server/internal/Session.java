@@ -43,6 +43,7 @@ final class Session implements QmpSession, QmpReader.Handler, IoLoop.Readiness {
   private volatile boolean open = true;
   private boolean oobEnabled;
   private boolean inputEnded;
+  private boolean closing; // input ended and processed: close once the output is written
   private boolean processing;
   private boolean flushScheduled;
   private boolean writeBlocked;
@@ -215,8 +216,15 @@ final class Session implements QmpSession, QmpReader.Handler, IoLoop.Readiness {
       return;
     }
     if (inputEnded && !in.hasRemaining() && !monitor.suspended() && !outputBlocked) {
-      // QEMU reads the end of the stream only after everything before it.
-      closeNow();
+      // QEMU reads the end of the stream only after everything before it, and has written its
+      // replies by then; ours may still wait for the end of the batch: send them, then close.
+      closing = true;
+      if (out.pending() == 0) {
+        closeNow();
+      } else if (!flushScheduled) {
+        flushScheduled = true;
+        server.loop().afterBatch(this::flush);
+      }
       return;
     }
     updateInterest();
@@ -304,6 +312,10 @@ final class Session implements QmpSession, QmpReader.Handler, IoLoop.Readiness {
     try {
       writeBlocked = !out.writeTo(channel);
     } catch (IOException e) {
+      closeNow();
+      return;
+    }
+    if (closing && !writeBlocked) {
       closeNow();
       return;
     }
