@@ -5,8 +5,11 @@ import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.Callable;
+import java.util.function.Supplier;
 import org.qmp4j.protocol.QmpCommunicationException;
 import org.qmp4j.protocol.QmpErrorException;
 import picocli.CommandLine;
@@ -19,7 +22,11 @@ import picocli.CommandLine.Spec;
  * Entry point of the {@code qmp4j} command.
  *
  * <p>Exit status: {@value #EXIT_OK} on success, {@value #EXIT_FAILURE} when the command failed,
- * {@value #EXIT_USAGE} for a usage error or a command this version does not implement yet.
+ * {@value #EXIT_USAGE} for a usage error or a peer that could not be reached.
+ *
+ * <p>The subcommands are registered when the command line is built, not in the annotation: when the
+ * first argument names one of them, only that one is (picocli reads every registered command's
+ * annotations at start-up, which is most of the start-up time of {@code qmp4j exec}).
  */
 @Command(
     name = "qmp4j",
@@ -31,19 +38,6 @@ import picocli.CommandLine.Spec;
     },
     synopsisSubcommandLabel = "COMMAND",
     commandListHeading = "%nCommands:%n",
-    subcommands = {
-      ServeCommand.class,
-      ShellCommand.class,
-      ExecCommand.class,
-      EventsCommand.class,
-      GaCommand.class,
-      VmInfoCommand.class,
-      BenchCommand.class,
-      JobCommand.class,
-      MigrateCommand.class,
-      CommandLine.HelpCommand.class,
-      picocli.AutoComplete.GenerateCompletion.class
-    },
     footerHeading = "%n",
     footer = {
       "ADDR is unix:PATH, tcp:HOST:PORT, a PATH to a unix socket, or HOST:PORT.",
@@ -72,8 +66,7 @@ import picocli.CommandLine.Spec;
     exitCodeList = {
       "0:success",
       "1:failure: the peer answered with an error",
-      "2:usage error, the peer could not be reached or the connection broke, or a command this"
-          + " version does not implement yet"
+      "2:usage error, or the peer could not be reached or the connection broke"
     })
 public final class Main implements Callable<Integer> {
 
@@ -84,8 +77,7 @@ public final class Main implements Callable<Integer> {
   static final int EXIT_FAILURE = 1;
 
   /**
-   * Exit status of a usage error, of a peer that could not be reached or broke the connection, or
-   * of a command this version does not implement yet.
+   * Exit status of a usage error, or of a peer that could not be reached or broke the connection.
    */
   static final int EXIT_USAGE = 2;
 
@@ -95,6 +87,10 @@ public final class Main implements Callable<Integer> {
 
   /** Runs the {@code qmp4j} command and exits the JVM with its status. */
   public static void main(String[] args) {
+    if (Boolean.getBoolean("qmp4j.train")) {
+      // The launcher's class-data sharing training run (see Training).
+      System.exit(Training.run());
+    }
     PrintWriter out = new PrintWriter(System.out, true);
     PrintWriter err = new PrintWriter(System.err, true);
     System.exit(run(out, err, args));
@@ -102,25 +98,49 @@ public final class Main implements Callable<Integer> {
 
   /** Runs the {@code qmp4j} command with the given streams and returns its exit status. */
   static int run(PrintWriter out, PrintWriter err, String... args) {
-    int status = commandLine(out, err).execute(args);
+    int status = commandLine(out, err, args).execute(args);
     out.flush();
     err.flush();
     return status;
   }
 
-  /** The {@code qmp4j} command, writing to the given streams. */
+  /** The commands, in the order help lists them. */
+  private static final Map<String, Supplier<Object>> COMMANDS = new LinkedHashMap<>();
+
+  static {
+    COMMANDS.put("serve", ServeCommand::new);
+    COMMANDS.put("shell", ShellCommand::new);
+    COMMANDS.put("exec", ExecCommand::new);
+    COMMANDS.put("events", EventsCommand::new);
+    COMMANDS.put("ga", GaCommand::new);
+    COMMANDS.put("vm-info", VmInfoCommand::new);
+    COMMANDS.put("bench", BenchCommand::new);
+    COMMANDS.put("job", JobCommand::new);
+    COMMANDS.put("migrate", MigrateCommand::new);
+    COMMANDS.put("help", CommandLine.HelpCommand::new);
+    COMMANDS.put("generate-completion", picocli.AutoComplete.GenerateCompletion::new);
+  }
+
+  /** The {@code qmp4j} command with every subcommand, writing to the given streams. */
   static CommandLine commandLine(PrintWriter out, PrintWriter err) {
+    return commandLine(out, err, new String[0]);
+  }
+
+  /**
+   * The {@code qmp4j} command for {@code args}: with only the subcommand {@code args[0]} names, if
+   * it names one other than help and generate-completion (which need them all); else with all.
+   */
+  static CommandLine commandLine(PrintWriter out, PrintWriter err, String[] args) {
     CommandLine cli = new CommandLine(new Main());
+    String first = args.length > 0 ? args[0] : "";
+    if (COMMANDS.containsKey(first)
+        && !first.equals("help")
+        && !first.equals("generate-completion")) {
+      cli.addSubcommand(first, COMMANDS.get(first).get());
+    } else {
+      COMMANDS.forEach((name, command) -> cli.addSubcommand(name, command.get()));
+    }
     cli.setOut(out).setErr(err);
-    CommandLine.IParameterExceptionHandler usageError = cli.getParameterExceptionHandler();
-    cli.setParameterExceptionHandler(
-        (ex, rest) -> {
-          // Whatever the arguments, a planned command says it is not there (not "missing ADDR").
-          if (ex.getCommandLine().getCommand() instanceof PlannedCommand planned) {
-            return planned.notImplemented(ex.getCommandLine());
-          }
-          return usageError.handleParseException(ex, rest);
-        });
     cli.setExecutionExceptionHandler(Main::failed);
     return cli;
   }

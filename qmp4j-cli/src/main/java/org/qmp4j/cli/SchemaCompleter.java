@@ -1,10 +1,12 @@
 package org.qmp4j.cli;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Function;
 import java.util.function.Supplier;
 import org.jline.reader.Candidate;
 import org.jline.reader.Completer;
@@ -17,7 +19,8 @@ import org.qmp4j.schema.SchemaType;
 /**
  * Tab completion from the connected server's schema: command names first, then argument names
  * ({@code key=}, {@code key.} for nested objects, including the members of a union's branch once
- * its tag is given) and values of enums and booleans.
+ * its tag is given) and values of enums and booleans; values that name something on the server
+ * (device ids, block devices, node names, job ids) from the server itself (see {@link LiveIds}).
  */
 final class SchemaCompleter implements Completer {
 
@@ -28,6 +31,25 @@ final class SchemaCompleter implements Completer {
   private final Supplier<QapiSchema> schema;
   private final Supplier<List<String>> fallbackCommands;
   private final Supplier<Boolean> hmp;
+  private final Function<IdKind, List<String>> ids;
+
+  /** What kind of name an argument's value is, for completing values from the live server. */
+  enum IdKind {
+    /** A block backend's name ({@code query-block}'s {@code device}). */
+    BLOCK_DEVICE,
+    /** The id of a block device's guest device ({@code query-block}'s {@code qdev}). */
+    BLOCK_QDEV,
+    /** A block node's name ({@code query-named-block-nodes}). */
+    NODE,
+    /** A block backend or a block node: both of the above. */
+    DEVICE_OR_NODE,
+    /** A device added with an id ({@code qom-list /machine/peripheral}). */
+    PERIPHERAL,
+    /** A job's id ({@code query-jobs}). */
+    JOB,
+    /** A user-created object's id ({@code qom-list /objects}). */
+    OBJECT
+  }
 
   /**
    * @param schema the schema, or {@code null} while it is not there (yet)
@@ -36,9 +58,25 @@ final class SchemaCompleter implements Completer {
    */
   SchemaCompleter(
       Supplier<QapiSchema> schema, Supplier<List<String>> fallbackCommands, Supplier<Boolean> hmp) {
+    this(schema, fallbackCommands, hmp, kind -> List.of());
+  }
+
+  /**
+   * @param schema the schema, or {@code null} while it is not there (yet)
+   * @param fallbackCommands command names when there is no schema (from {@code query-commands})
+   * @param hmp whether the shell is in HMP mode (nothing is completed there)
+   * @param ids the names of a kind the server has now (device ids, node names, job ids), for
+   *     completing values; see {@link LiveIds}
+   */
+  SchemaCompleter(
+      Supplier<QapiSchema> schema,
+      Supplier<List<String>> fallbackCommands,
+      Supplier<Boolean> hmp,
+      Function<IdKind, List<String>> ids) {
     this.schema = schema;
     this.fallbackCommands = fallbackCommands;
     this.hmp = hmp;
+    this.ids = ids;
   }
 
   @Override
@@ -118,10 +156,192 @@ final class SchemaCompleter implements Completer {
     if (m == null) {
       return out;
     }
-    for (String v : values(s, m.type())) {
+    List<String> values = values(s, m.type());
+    IdKind kind =
+        dot < 0 && values.isEmpty() && takesString(s, m.type()) ? idKind(command, key) : null;
+    if (kind != null) {
+      values = ids.apply(kind);
+    }
+    for (String v : values) {
       out.add(new Candidate(key + "=" + v, v, null, null, null, null, true));
     }
     return out;
+  }
+
+  /** Commands whose {@code device} and {@code id} name a drive with removable media. */
+  private static final java.util.Set<String> MEDIA_COMMANDS =
+      java.util.Set.of(
+          "eject",
+          "blockdev-open-tray",
+          "blockdev-close-tray",
+          "blockdev-change-medium",
+          "blockdev-remove-medium",
+          "blockdev-insert-medium",
+          "block_set_io_throttle");
+
+  /** Commands whose {@code node-name} is a new name (nothing to complete). */
+  private static final java.util.Set<String> NEW_NODE_NAME =
+      java.util.Set.of("blockdev-add", "blockdev-reopen", "blockdev-snapshot-sync");
+
+  /** Top-level arguments whose value names a block node wherever they appear. */
+  private static final java.util.Set<String> NODE_ARGS =
+      java.util.Set.of(
+          "node",
+          "node-name",
+          "base-node",
+          "top-node",
+          "overlay",
+          "parent",
+          "child",
+          "bitmap-node");
+
+  /**
+   * What kind of name argument {@code arg} of {@code command} takes, or null if it is not a name of
+   * something the server has (or is a new name).
+   */
+  static IdKind idKind(String command, String arg) {
+    if (command.startsWith("job-") && arg.equals("id")) {
+      return IdKind.JOB;
+    }
+    if (command.startsWith("block-job-") && arg.equals("device")) {
+      return IdKind.JOB;
+    }
+    if (MEDIA_COMMANDS.contains(command)) {
+      return switch (arg) {
+        case "id" -> IdKind.BLOCK_QDEV;
+        case "device" -> IdKind.BLOCK_DEVICE;
+        default -> null;
+      };
+    }
+    if (command.equals("device_del") && arg.equals("id")) {
+      return IdKind.PERIPHERAL;
+    }
+    if (command.equals("set_link") && arg.equals("name")) {
+      return IdKind.PERIPHERAL;
+    }
+    if (command.equals("object-del") && arg.equals("id")) {
+      return IdKind.OBJECT;
+    }
+    if (command.equals("blockdev-del") && arg.equals("node-name")) {
+      return IdKind.NODE;
+    }
+    if (NODE_ARGS.contains(arg) && !NEW_NODE_NAME.contains(command)) {
+      return IdKind.NODE;
+    }
+    if ((command.equals("blockdev-backup") || command.equals("blockdev-mirror"))
+        && (arg.equals("device") || arg.equals("target"))) {
+      return IdKind.DEVICE_OR_NODE;
+    }
+    if (arg.equals("device")
+        && (command.startsWith("block") || command.startsWith("drive-"))
+        && !command.equals("blockdev-add")) {
+      return IdKind.DEVICE_OR_NODE;
+    }
+    return null;
+  }
+
+  /** Whether a value of type {@code typeName} may be a string. */
+  private static boolean takesString(QapiSchema s, String typeName) {
+    SchemaType t = resolve(s, typeName);
+    if (t instanceof SchemaType.BuiltinType b) {
+      return b.jsonType().equals("string");
+    }
+    if (t instanceof SchemaType.AlternateType a) {
+      for (String branch : a.types()) {
+        if (takesString(s, branch)) {
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+
+  /**
+   * The names the server has now, fetched when completion first needs them and kept for a few
+   * seconds, so TAB pressed again does not ask again but a device added a minute ago is offered. A
+   * query the server does not have, or that fails or takes more than a second, gives no names.
+   */
+  static final class LiveIds implements Function<IdKind, List<String>> {
+
+    private final Function<String[], JsonNode> query;
+    private final long ttlNanos;
+    private final java.util.Map<String, Cached> cache = new java.util.HashMap<>();
+
+    private record Cached(long at, JsonNode reply) {}
+
+    /**
+     * @param query runs a command ({@code [name]} or {@code [name, path]} for {@code qom-list}) and
+     *     returns its return value, or throws
+     * @param ttl how long a reply is used
+     */
+    LiveIds(Function<String[], JsonNode> query, java.time.Duration ttl) {
+      this.query = query;
+      this.ttlNanos = ttl.toNanos();
+    }
+
+    @Override
+    public synchronized List<String> apply(IdKind kind) {
+      java.util.Set<String> names = new java.util.TreeSet<>();
+      switch (kind) {
+        case BLOCK_DEVICE -> field(ask("query-block"), "device", names);
+        case BLOCK_QDEV -> {
+          for (JsonNode d : ask("query-block")) {
+            String qdev = d.path("qdev").asText("");
+            if (!qdev.isEmpty()) {
+              names.add(VmInfoCommand.deviceId(qdev));
+            }
+          }
+        }
+        case NODE -> field(ask("query-named-block-nodes"), "node-name", names);
+        case DEVICE_OR_NODE -> {
+          field(ask("query-block"), "device", names);
+          field(ask("query-named-block-nodes"), "node-name", names);
+        }
+        case PERIPHERAL -> children(ask("qom-list", "/machine/peripheral"), names);
+        case OBJECT -> children(ask("qom-list", "/objects"), names);
+        case JOB -> field(ask("query-jobs"), "id", names);
+      }
+      names.remove("");
+      return List.copyOf(names);
+    }
+
+    /** The reply to a query, from the cache while it is fresh; an empty array if it failed. */
+    private JsonNode ask(String... q) {
+      String key = String.join(" ", q);
+      long now = System.nanoTime();
+      Cached c = cache.get(key);
+      if (c != null && now - c.at() < ttlNanos) {
+        return c.reply();
+      }
+      JsonNode reply;
+      try {
+        reply = query.apply(q);
+      } catch (RuntimeException e) {
+        // Nothing to offer: completion must never get in the way.
+        reply = null;
+      }
+      if (reply == null || !reply.isArray()) {
+        reply = org.qmp4j.protocol.QmpJson.arrayNode();
+      }
+      cache.put(key, new Cached(System.nanoTime(), reply));
+      return reply;
+    }
+
+    private static void field(JsonNode array, String key, java.util.Set<String> into) {
+      for (JsonNode e : array) {
+        if (e.hasNonNull(key)) {
+          into.add(e.get(key).asText());
+        }
+      }
+    }
+
+    private static void children(JsonNode properties, java.util.Set<String> into) {
+      for (JsonNode p : properties) {
+        if (p.path("type").asText().startsWith("child<")) {
+          into.add(p.path("name").asText());
+        }
+      }
+    }
   }
 
   /** The argument names of {@code command}, with their types, for {@code !args}. */

@@ -125,7 +125,8 @@ final class Shell {
                             ? schema.join()
                             : null,
                     () -> commandNames.getNow(List.of()),
-                    () -> hmp))
+                    () -> hmp,
+                    new SchemaCompleter.LiveIds(this::query, java.time.Duration.ofSeconds(3))))
             .variable(LineReader.HISTORY_FILE, historyFile)
             .variable(LineReader.HISTORY_SIZE, 5000)
             .variable(LineReader.HISTORY_FILE_SIZE, 5000)
@@ -377,6 +378,22 @@ final class Shell {
       throw new IllegalStateException(cause);
     } finally {
       running.set(null);
+    }
+  }
+
+  /** For completion: runs {@code q[0]} (with {@code path=q[1]} if given), waiting at most 1 s. */
+  private JsonNode query(String[] q) {
+    CompletableFuture<JsonNode> f =
+        q.length == 1
+            ? client.executeAsync(q[0])
+            : client.executeAsync(q[0], QmpJson.objectNode().put("path", q[1]));
+    try {
+      return f.get(1, java.util.concurrent.TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new CancellationException();
+    } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
+      throw new IllegalStateException(e);
     }
   }
 

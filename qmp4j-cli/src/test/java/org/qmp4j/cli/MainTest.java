@@ -71,6 +71,18 @@ class MainTest {
   }
 
   @Test
+  void onlyTheNamedCommandIsBuiltForARun() {
+    PrintWriter none = new PrintWriter(new StringWriter());
+    assertEquals(
+        Set.of("exec"),
+        Main.commandLine(none, none, new String[] {"exec", "x", "y"}).getSubcommands().keySet());
+    assertEquals(
+        new TreeSet<>(COMMANDS),
+        new TreeSet<>(
+            Main.commandLine(none, none, new String[] {"help", "exec"}).getSubcommands().keySet()));
+  }
+
+  @Test
   void versionIsTheMavenProjectVersion() {
     String expected = System.getProperty("qmp4j.test.projectVersion");
     assertNotNull(expected, "surefire passes qmp4j.test.projectVersion");
@@ -84,17 +96,44 @@ class MainTest {
 
   @ParameterizedTest
   @CsvSource({
-    "job, /tmp/qmp.sock cancel job0",
-    "migrate, /tmp/qmp.sock tcp:localhost:4444",
-    "migrate, --no-such-option",
+    "job, 'qmp4j job: missing ADDR (qmp4j job ADDR lists the jobs; qmp4j job --help tells more)'",
+    "migrate, 'qmp4j migrate: missing ADDR (qmp4j migrate ADDR shows the migration; qmp4j migrate"
+        + " --help tells more)'",
   })
-  void plannedCommandsSayTheyAreNotThereYet(String command, String args) {
-    String[] argv = (command + " " + args).trim().split(" ");
-    Run run = run(argv);
+  void jobAndMigrateWithoutAddressSayWhatIsMissing(String command, String message) {
+    Run run = run(command);
     assertEquals(Main.EXIT_USAGE, run.status());
     assertEquals("", run.out());
-    assertEquals(
-        "qmp4j " + command + ": not implemented yet in this version (see README)\n", run.err());
+    assertEquals(message + "\n", run.err());
+  }
+
+  @ParameterizedTest
+  @ValueSource(
+      strings = {
+        "job watch",
+        "job cancel",
+        "job pause",
+        "job resume",
+        "job complete",
+        "job finalize",
+        "job dismiss",
+        "migrate watch",
+        "migrate start",
+        "migrate cancel"
+      })
+  void everySubcommandHasHelpWithAnExample(String command) {
+    Run run = run((command + " --help").split(" "));
+    assertEquals(0, run.status(), run.err());
+    assertEquals("", run.err());
+    assertTrue(run.out().contains("Usage: qmp4j " + command + " [-h"), run.out());
+    assertTrue(run.out().contains(":\n  qmp4j " + command + " /tmp/qmp.sock"), run.out());
+  }
+
+  @Test
+  void watchWithoutAddressIsAUsageErrorNamingIt() {
+    Run run = run("job", "watch");
+    assertEquals(Main.EXIT_USAGE, run.status());
+    assertTrue(run.err().startsWith("Missing required parameter: 'ADDR'"), run.err());
   }
 
   @ParameterizedTest

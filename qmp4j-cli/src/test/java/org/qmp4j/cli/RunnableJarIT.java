@@ -49,10 +49,28 @@ class RunnableJarIT {
   }
 
   @Test
-  void plannedCommandExitsWithTwo() throws Exception {
-    Result r = java("job", "/tmp/qmp.sock");
+  void usageErrorExitsWithTwo() throws Exception {
+    Result r = java("job");
     assertEquals(2, r.status());
     assertEquals("", r.out());
-    assertEquals("qmp4j job: not implemented yet in this version (see README)\n", r.err());
+    assertTrue(r.err().startsWith("qmp4j job: missing ADDR"), r.err());
+  }
+
+  @Test
+  void trainingRunForClassDataSharingSucceeds() throws Exception {
+    // The ./qmp4j launcher's archive is made by this run (java -Dqmp4j.train=true -jar ...).
+    String jar = System.getProperty("qmp4j.test.jar");
+    Process p =
+        new ProcessBuilder(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Dqmp4j.train=true",
+                "-jar",
+                jar)
+            .redirectErrorStream(true)
+            .start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertTrue(p.waitFor(60, TimeUnit.SECONDS), "the training run did not end");
+    assertEquals(0, p.exitValue(), out);
+    assertEquals("", out);
   }
 }

@@ -3,18 +3,51 @@ package org.qmp4j.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
 import org.jline.reader.Candidate;
 import org.junit.jupiter.api.Test;
+import org.qmp4j.protocol.QmpJson;
 import org.qmp4j.sim.SimulatedMachine;
 
 /** Completion from the simulator's schema (QEMU 7.2's declarations). */
 class SchemaCompleterTest {
 
+  /** What the fake server was asked, one entry per query. */
+  private final List<String> asked = new ArrayList<>();
+
+  /** A fake server's replies to the queries completion makes. */
+  private JsonNode reply(String[] q) {
+    asked.add(String.join(" ", q));
+    return switch (String.join(" ", q)) {
+      case "query-block" ->
+          QmpJson.parse(
+              "[{\"device\": \"cd0\", \"qdev\": \"cd0dev\"},"
+                  + " {\"device\": \"disk0\", \"qdev\":"
+                  + " \"/machine/peripheral/disk0dev/virtio-backend\"},"
+                  + " {\"device\": \"\", \"qdev\": \"\"}]");
+      case "query-named-block-nodes" ->
+          QmpJson.parse("[{\"node-name\": \"n0\"}, {\"node-name\": \"#block123\"}]");
+      case "qom-list /machine/peripheral" ->
+          QmpJson.parse(
+              "[{\"name\": \"type\", \"type\": \"string\"},"
+                  + " {\"name\": \"net0\", \"type\": \"child<virtio-net-pci>\"},"
+                  + " {\"name\": \"disk0dev\", \"type\": \"child<virtio-blk-pci>\"}]");
+      case "query-jobs" -> QmpJson.parse("[{\"id\": \"backup0\", \"type\": \"backup\"}]");
+      default -> throw new IllegalStateException("CommandNotFound");
+    };
+  }
+
   private final SchemaCompleter completer =
-      new SchemaCompleter(SimulatedMachine::schema, List::of, () -> false);
+      new SchemaCompleter(
+          SimulatedMachine::schema,
+          List::of,
+          () -> false,
+          new SchemaCompleter.LiveIds(this::reply, Duration.ofSeconds(3)));
 
   private Set<String> values(String line) {
     List<String> words = ArgumentSyntax.split(line);
@@ -60,5 +93,51 @@ class SchemaCompleterTest {
     assertEquals(
         List.of("  device (optional) str", "  id (optional) str", "  force (optional) bool"),
         lines);
+  }
+
+  @Test
+  void deviceIdsFromQueryBlock() {
+    assertEquals(Set.of("id=cd0dev", "id=disk0dev"), values("eject id="));
+    assertEquals(Set.of("device=cd0", "device=disk0"), values("eject device="));
+    assertEquals(Set.of("id=cd0dev"), values("blockdev-open-tray id=c"));
+  }
+
+  @Test
+  void peripheralIdsFromQomList() {
+    assertEquals(Set.of("id=disk0dev", "id=net0"), values("device_del id="));
+  }
+
+  @Test
+  void nodeNamesAndJobIds() {
+    assertEquals(Set.of("node-name=#block123", "node-name=n0"), values("blockdev-del node-name="));
+    assertEquals(Set.of("id=backup0"), values("job-cancel id="));
+    assertEquals(Set.of("device=backup0"), values("block-job-set-speed device="));
+    // A new name is not completed from the existing ones.
+    assertEquals(Set.of(), values("blockdev-add driver=null-co node-name="));
+    // Nor is a value that names nothing.
+    assertEquals(Set.of(), values("qom-list path="));
+  }
+
+  @Test
+  void namesAreFetchedOnceAndKeptBriefly() {
+    values("eject id=");
+    values("eject id=c");
+    values("eject device=");
+    assertEquals(List.of("query-block"), asked);
+  }
+
+  @Test
+  void aFailingQueryOffersNothing() {
+    SchemaCompleter failing =
+        new SchemaCompleter(
+            SimulatedMachine::schema,
+            List::of,
+            () -> false,
+            new SchemaCompleter.LiveIds(
+                q -> {
+                  throw new IllegalStateException("gone");
+                },
+                Duration.ofSeconds(3)));
+    assertEquals(List.of(), failing.complete(List.of("eject", "id="), 1, "id="));
   }
 }
