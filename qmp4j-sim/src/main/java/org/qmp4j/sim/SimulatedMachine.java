@@ -61,6 +61,7 @@ public final class SimulatedMachine implements AutoCloseable {
 
   private final Machine machine;
   private final QmpServer server;
+  private SimulatedGuestAgent guestAgent;
 
   private SimulatedMachine(MachineConfig config) {
     this.machine = new Machine(config);
@@ -88,6 +89,17 @@ public final class SimulatedMachine implements AutoCloseable {
         .cdrom("cd0", "cd0dev")
         .balloon("balloon0")
         .nic("net0", "52:54:00:12:34:56");
+  }
+
+  /**
+   * The guest's agent (qemu-ga 7.2), created on first use; serve it with {@code
+   * guestAgent().listen(path)}. It ends with the machine.
+   */
+  public synchronized SimulatedGuestAgent guestAgent() {
+    if (guestAgent == null) {
+      guestAgent = new SimulatedGuestAgent(machine);
+    }
+    return guestAgent;
   }
 
   /** The QMP server behind the machine. */

@@ -1,0 +1,86 @@
+package org.qmp4j.sim;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Optional;
+import org.qmp4j.server.MonitorOptions;
+import org.qmp4j.server.QmpServer;
+import org.qmp4j.server.QmpSession;
+import org.qmp4j.sim.internal.GuestAgent;
+import org.qmp4j.sim.internal.Machine;
+
+/**
+ * The guest agent of a {@link SimulatedMachine}'s guest: speaks as qemu-ga 7.2 does on its
+ * virtio-serial channel ({@code -chardev socket,path=PATH,server=on,wait=off -device
+ * virtserialport,chardev=...,name=org.qemu.guest_agent.0}), over a guest with an in-memory file
+ * system and sandboxed programs (nothing runs on the host). {@code guest-shutdown} powers the
+ * simulated machine off (SHUTDOWN with {@code guest: true} on its QMP monitors); {@code
+ * guest-suspend-*} suspend it. Like a real agent it answers only while the machine runs: requests
+ * sent while it is paused or suspended wait until it runs again.
+ *
+ * <p>Each listener is one channel: one client at a time, the next waiting until it disconnects, and
+ * one parser for all of them, as with qemu-ga. {@code docs/simulator.md} lists the commands and
+ * what differs from qemu-ga. Thread-safe; closed with the machine.
+ */
+public final class SimulatedGuestAgent implements AutoCloseable {
+  private final GuestAgent agent;
+  private final QmpServer server;
+
+  SimulatedGuestAgent(Machine machine) {
+    this.agent = new GuestAgent(machine);
+    this.server = agent.newServer();
+    machine.terminated().whenComplete((status, failure) -> server.close());
+  }
+
+  /** The server behind the agent's channels. */
+  public QmpServer server() {
+    return server;
+  }
+
+  /** Serves the agent on a unix socket at {@code path} (replacing a stale socket file). */
+  public AutoCloseable listen(Path path) throws IOException {
+    Files.deleteIfExists(path);
+    ServerSocketChannel ch = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+    ch.bind(UnixDomainSocketAddress.of(path));
+    return server.listen(ch, MonitorOptions.GUEST_AGENT, path);
+  }
+
+  /** Serves the agent on TCP. */
+  public AutoCloseable listen(InetSocketAddress address) throws IOException {
+    ServerSocketChannel ch = ServerSocketChannel.open();
+    ch.bind(address);
+    return server.listen(ch, MonitorOptions.GUEST_AGENT);
+  }
+
+  /** Serves the agent on an already bound channel. */
+  public AutoCloseable listen(ServerSocketChannel channel) throws IOException {
+    return server.listen(channel, MonitorOptions.GUEST_AGENT);
+  }
+
+  /** Serves one already connected client, a channel of its own. */
+  public QmpSession adopt(SocketChannel channel) throws IOException {
+    return server.adopt(channel, MonitorOptions.GUEST_AGENT);
+  }
+
+  /** Creates or replaces a file in the guest (with its directories). */
+  public void putFile(String path, byte[] content) {
+    agent.putFile(path, content);
+  }
+
+  /** The content of a file in the guest, if there is one at {@code path}. */
+  public Optional<byte[]> file(String path) {
+    return Optional.ofNullable(agent.file(path));
+  }
+
+  /** Stops serving the agent (the machine goes on). */
+  @Override
+  public void close() {
+    server.close();
+  }
+}
