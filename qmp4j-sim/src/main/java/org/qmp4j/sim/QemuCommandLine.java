@@ -256,7 +256,9 @@ final class QemuCommandLine {
         "-m [size=]SIZE           -smp [cpus=]N",
         "-drive if=none|ide|virtio,id=,file=,format=,media=cdrom,readonly=,rerror=,werror=,"
             + "node-name=",
-        "-device DRIVER[,id=][,bus=][,addr=][,drive=][,netdev=][,mac=]   (or JSON)",
+        "-device DRIVER[,id=][,bus=][,addr=][,drive=][,netdev=][,mac=]   (or JSON); DRIVER is one of",
+        "        virtio-blk-pci ide-hd ide-cd virtio-net-pci e1000 virtio-balloon-pci",
+        "        virtio-serial-pci virtserialport virtconsole i6300esb pvpanic pc-dimm",
         "-netdev TYPE,id=ID       -blockdev OPTS|JSON",
         "-nodefaults -no-user-config -display none -vga none -nographic",
         "-no-shutdown -no-reboot -daemonize -pidfile FILE",

@@ -137,13 +137,20 @@ final class Hmp {
       }
       first = false;
       JsonNode ins = d.get("inserted");
-      sb.append(d.get("device").asText());
+      String device = d.get("device").asText();
+      if (device.isEmpty()) {
+        // An anonymous backend goes by its medium's node name, or else by its device.
+        sb.append(ins != null ? ins.get("node-name").asText() : d.path("qdev").asText());
+      } else {
+        sb.append(device);
+      }
       if (ins == null) {
         sb.append(": [not inserted]\r\n");
       } else {
-        sb.append(" (")
-            .append(ins.get("node-name").asText())
-            .append("): ")
+        if (!device.isEmpty()) {
+          sb.append(" (").append(ins.get("node-name").asText()).append(")");
+        }
+        sb.append(": ")
             .append(ins.get("file").asText())
             .append(" (")
             .append(ins.get("drv").asText())
