@@ -131,6 +131,14 @@ final class ServeCommand implements Callable<Integer> {
   @Option(names = "-no-shutdown", description = "A guest power-off pauses, as QEMU's.")
   boolean noShutdown;
 
+  @Option(
+      names = "--guest-agent",
+      paramLabel = "ADDR",
+      description =
+          "Serve the guest's agent (qemu-ga 7.2: guest-exec, guest-file-*, guest-shutdown, ...)"
+              + " on ADDR, as a virtio-serial channel to qemu-ga would be.")
+  List<String> guestAgents;
+
   /** The QEMU machine options given, as command-line words. */
   List<String> machineWords() {
     List<String> w = new ArrayList<>();
@@ -180,6 +188,7 @@ final class ServeCommand implements Callable<Integer> {
           new SimulatorOptions(
               addresses, stopped, pretty, name, demo && !nodefaults, machineWords());
       vm = SimulatorMain.start(options, log);
+      GuestAgentOption.listen(vm, guestAgents, log);
     } catch (IllegalArgumentException | IOException e) {
       throw new Cli.Failure(Main.EXIT_USAGE, "qmp4j serve: " + e.getMessage());
     }

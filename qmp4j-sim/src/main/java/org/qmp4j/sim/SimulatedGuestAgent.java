@@ -14,6 +14,8 @@ import org.qmp4j.server.QmpServer;
 import org.qmp4j.server.QmpSession;
 import org.qmp4j.sim.internal.GuestAgent;
 import org.qmp4j.sim.internal.Machine;
+import org.qmp4j.transport.QmpAddress;
+import org.qmp4j.transport.QmpListener;
 
 /**
  * The guest agent of a {@link SimulatedMachine}'s guest: speaks as qemu-ga 7.2 does on its
@@ -49,6 +51,14 @@ public final class SimulatedGuestAgent implements AutoCloseable {
     ServerSocketChannel ch = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
     ch.bind(UnixDomainSocketAddress.of(path));
     return server.listen(ch, MonitorOptions.GUEST_AGENT, path);
+  }
+
+  /**
+   * Serves the agent on {@code address} ({@code unix:PATH}, {@code tcp:HOST:PORT}, ...; see {@link
+   * QmpAddress#parse}); a unix socket file is removed when the listener closes.
+   */
+  public QmpListener listen(QmpAddress address) throws IOException {
+    return server.listen(address, MonitorOptions.GUEST_AGENT);
   }
 
   /** Serves the agent on TCP. */
