@@ -216,4 +216,35 @@ class CommandsTest {
     assertEquals(2, r.status());
     assertTrue(r.err().startsWith("qmp4j serve: "), r.err());
   }
+
+  @Test
+  void gaAgainstTheSimulatedAgent() throws Exception {
+    Path ga = dir.resolve("ga.sock");
+    vm.guestAgent().listen(ga);
+    String addr = ga.toString();
+    Run ping = run("ga", addr, "guest-ping");
+    assertEquals(0, ping.status(), ping.err());
+    assertEquals("{}\n", ping.out());
+    Run echo = run("ga", addr, "exec", "--", "echo", "hi");
+    assertEquals(0, echo.status(), echo.err());
+    assertEquals("hi\n", echo.out());
+    Run fails = run("ga", addr, "exec", "--", "/bin/false");
+    assertEquals(1, fails.status());
+    Path local = dir.resolve("tool.sh");
+    Files.writeString(local, "echo from the host\n");
+    Run in = run("ga", addr, "cp", local.toString(), "guest:/tmp/tool.sh");
+    assertEquals(0, in.status(), in.err());
+    assertEquals(
+        "echo from the host\n",
+        new String(vm.guestAgent().file("/tmp/tool.sh").orElseThrow(), "UTF-8"));
+    Run ran = run("ga", addr, "exec", "--", "sh", "/tmp/tool.sh");
+    assertEquals("from the host\n", ran.out(), ran.err());
+    Path back = dir.resolve("hostname");
+    Run out = run("ga", addr, "cp", "guest:/etc/hostname", back.toString());
+    assertEquals(0, out.status(), out.err());
+    assertEquals("qmp4j-demo\n", Files.readString(back));
+    Run unknown = run("ga", addr, "guest-no-such");
+    assertEquals(1, unknown.status());
+    assertTrue(unknown.err().startsWith("CommandNotFound: "), unknown.err());
+  }
 }
