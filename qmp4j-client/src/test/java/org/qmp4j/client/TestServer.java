@@ -17,9 +17,9 @@ import org.qmp4j.transport.QmpAddress;
 /**
  * A qmp4j server with a few test commands on a unix socket: echo, sleep (on a worker), fail,
  * device_del (emits DEVICE_DELETED), stop (emits STOP), emit (N TICK events), big (a reply of a
- * given size), ping-oob (allow-oob).
+ * given size), ping-oob (allow-oob). Public for the tests of the internal package.
  */
-final class TestServer implements AutoCloseable {
+public final class TestServer implements AutoCloseable {
   final QmpServer server;
   final Path socket;
   private final AutoCloseable listener;
@@ -30,11 +30,11 @@ final class TestServer implements AutoCloseable {
     this.listener = listener;
   }
 
-  QmpAddress address() {
+  public QmpAddress address() {
     return QmpAddress.unix(socket);
   }
 
-  static QmpServer.Builder builder() {
+  public static QmpServer.Builder builder() {
     return QmpServer.newBuilder()
         .schema(
             QmpServer.controlSchema(
@@ -116,11 +116,11 @@ final class TestServer implements AutoCloseable {
         .commandInline("ping-oob", (ctx, args) -> null);
   }
 
-  static TestServer start(Path dir) {
+  public static TestServer start(Path dir) {
     return start(dir, builder().build(), MonitorOptions.DEFAULT);
   }
 
-  static TestServer start(Path dir, QmpServer server, MonitorOptions options) {
+  public static TestServer start(Path dir, QmpServer server, MonitorOptions options) {
     try {
       Path sock = Files.createTempFile(dir, "qmp", ".sock");
       Files.delete(sock);

@@ -88,6 +88,7 @@ public final class DefaultGuestAgentClient implements GuestAgentClient, QmpReade
   private final Duration timeout;
   private final int chunkSize;
   private final boolean wireLog;
+  private final org.slf4j.Logger wire;
   private final CallbackExecutor callbacks;
   private final QmpReader reader = QmpReader.liberal();
   private final Thread thread;
@@ -107,6 +108,8 @@ public final class DefaultGuestAgentClient implements GuestAgentClient, QmpReade
     this.timeout = timeout;
     this.chunkSize = chunkSize;
     this.wireLog = wireLog;
+    org.slf4j.Logger override = DefaultQmpClient.wireLoggerOverride;
+    this.wire = override != null ? override : DefaultQmpClient.WIRE;
     this.callbacks = new CallbackExecutor(null, "ga-" + CLIENTS.incrementAndGet());
     this.thread = new Thread(this::readLoop, "qmp4j-client-ga-" + name + "-reader");
     thread.setDaemon(true);
@@ -257,8 +260,8 @@ public final class DefaultGuestAgentClient implements GuestAgentClient, QmpReade
 
   private void write(Call call) throws IOException {
     byte[] json = WRITER.writeMessage(call.request);
-    if (wireLog && DefaultQmpClient.WIRE.isDebugEnabled()) {
-      DefaultQmpClient.WIRE.debug(
+    if (wireLog && wire.isDebugEnabled()) {
+      wire.debug(
           "{} --> {}{}",
           name,
           call.isSync() ? "\\xff" : "",
@@ -343,8 +346,8 @@ public final class DefaultGuestAgentClient implements GuestAgentClient, QmpReade
 
   @Override
   public void onValue(JsonNode value) {
-    if (wireLog && DefaultQmpClient.WIRE.isDebugEnabled()) {
-      DefaultQmpClient.WIRE.debug("{} <-- {}", name, value);
+    if (wireLog && wire.isDebugEnabled()) {
+      wire.debug("{} <-- {}", name, value);
     }
     QmpMessage m;
     try {

@@ -856,6 +856,7 @@ public final class DefaultQmpClient implements QmpClient {
     private volatile ScheduledFuture<?> sweepTask;
     private volatile ScheduledFuture<?> heartbeatTask;
     private volatile QmpEvent gapMarker;
+    private final QmpGreeting previousGreeting; // of the connection before, for the gap marker
 
     // leader/follower reading: null selector means the reader thread alone reads, blocking
     final Selector readSelector;
@@ -874,6 +875,7 @@ public final class DefaultQmpClient implements QmpClient {
       this.reader = QmpReader.liberal(config.maxMessageSize());
       this.canPassFds = transport.canPassDescriptors();
       this.gapMarker = gapMarker;
+      this.previousGreeting = gapMarker != null ? lastGreeting : null;
       this.readSelector = openSelector(transport);
       this.thread = new Thread(this, "qmp4j-client-" + threadName(name) + "-reader-" + generation);
       thread.setDaemon(true);
@@ -1586,9 +1588,32 @@ public final class DefaultQmpClient implements QmpClient {
         QmpEvent m = gapMarker;
         if (m != null) {
           gapMarker = null;
-          dispatchMarker(m);
+          dispatchMarker(describePeer(m));
         }
       }
+    }
+
+    /**
+     * The gap marker with what this connection learned about the peer: its version and
+     * capabilities, and whether they differ from the previous connection's (the peer may have been
+     * restarted as another QEMU). Left as it is if an event came before the greeting.
+     */
+    private QmpEvent describePeer(QmpEvent marker) {
+      QmpGreeting now = greeting.getNow(null);
+      if (now == null) {
+        return marker;
+      }
+      ObjectNode data = ((ObjectNode) marker.data()).deepCopy();
+      ObjectNode qmp = (ObjectNode) now.toJson().get("QMP");
+      data.set("version", qmp.get("version"));
+      data.set("capabilities", qmp.get("capabilities"));
+      QmpGreeting before = previousGreeting;
+      data.put(
+          "peer-changed",
+          before == null
+              || !before.version().equals(now.version())
+              || !before.capabilities().equals(now.capabilities()));
+      return QmpEvent.of(marker.name(), data, marker.timestamp());
     }
 
     private void route(ObjectNode value, JsonNode id, QmpMessage message) {
