@@ -37,7 +37,16 @@ public final class SimulatedGuestAgent implements AutoCloseable {
   SimulatedGuestAgent(Machine machine) {
     this.agent = new GuestAgent(machine);
     this.server = agent.newServer();
-    machine.terminated().whenComplete((status, failure) -> server.close());
+    // The channel goes with the machine. Closed on a thread of its own: the machine's timer thread
+    // that ends it may be interrupted by the machine's close() meanwhile.
+    machine
+        .terminated()
+        .whenComplete(
+            (status, failure) -> {
+              Thread t = new Thread(server::close, "qmp4j-sim-guest-agent-close");
+              t.setDaemon(true);
+              t.start();
+            });
   }
 
   /** The server behind the agent's channels. */
