@@ -77,6 +77,21 @@ class QemuStandInIT {
     }
   }
 
+  /** Connects once the socket listens (its file appears a moment before). */
+  private static QmpClient connect(Path sock) throws Exception {
+    long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (true) {
+      try {
+        return QmpClient.connect("unix:" + sock);
+      } catch (RuntimeException e) {
+        if (System.nanoTime() > end) {
+          throw e;
+        }
+        Thread.sleep(50);
+      }
+    }
+  }
+
   @Test
   void libvirtStyleCommandLine() throws Exception {
     Path sock = dir.resolve("monitor.sock");
@@ -121,7 +136,7 @@ class QemuStandInIT {
             "virtio-balloon-pci,id=balloon0,bus=pci.0,addr=0x5");
     Process p = start(java("org.qmp4j.sim.QemuStandIn", args));
     waitForFile(sock, p);
-    try (QmpClient c = QmpClient.connect("unix:" + sock)) {
+    try (QmpClient c = connect(sock)) {
       assertEquals("prelaunch", c.execute("query-status").get("status").asText());
       assertEquals("vm1", c.execute("query-name").get("name").asText());
       assertEquals(
@@ -188,7 +203,7 @@ class QemuStandInIT {
     assertNotEquals(parent.pid(), daemonPid);
     ProcessHandle daemon = ProcessHandle.of(daemonPid).orElseThrow();
     assertTrue(daemon.isAlive());
-    try (QmpClient c = QmpClient.connect("unix:" + sock)) {
+    try (QmpClient c = connect(sock)) {
       assertEquals("running", c.execute("query-status").get("status").asText());
       assertEquals(0, c.execute("query-block").size());
       c.execute("quit");
@@ -217,7 +232,7 @@ class QemuStandInIT {
     Path sock = dir.resolve("serve.sock");
     Process p = start(java(null, List.of("serve", "--qmp", "unix:" + sock)));
     waitForFile(sock, p);
-    try (QmpClient c = QmpClient.connect("unix:" + sock)) {
+    try (QmpClient c = connect(sock)) {
       assertEquals(0, c.execute("query-block").size());
       QmpErrorException e = assertThrows(QmpErrorException.class, () -> c.execute("query-balloon"));
       assertEquals("No balloon device has been activated", e.desc());
@@ -253,7 +268,7 @@ class QemuStandInIT {
                     "virtio-blk-pci,drive=d0,id=disk0",
                     "-S")));
     waitForFile(sock, p);
-    try (QmpClient c = QmpClient.connect("unix:" + sock)) {
+    try (QmpClient c = connect(sock)) {
       assertEquals("prelaunch", c.execute("query-status").get("status").asText());
       assertEquals("from-config", c.execute("query-name").get("name").asText());
       JsonNode block = c.execute("query-block");
