@@ -318,6 +318,18 @@ final class JobCommand implements Callable<Integer> {
       return ids.isEmpty() ? "none" : String.join(", ", ids);
     }
 
+    /** What is known about the watched job. */
+    private static final class State {
+      String outcome; // completed, cancelled, failed, ready, ended; null while it runs
+      String error;
+      boolean aborting;
+      boolean requery;
+      String status = "";
+      String type = "";
+      long done;
+      long total;
+    }
+
     private int watch(
         QmpClient client,
         EventStream events,
@@ -325,149 +337,169 @@ final class JobCommand implements Callable<Integer> {
         Progress progress,
         Duration poll,
         QmpAddress target) {
-      String outcome = null; // completed, cancelled, failed
-      String error = null;
-      boolean aborting = false;
-      String status = "";
-      long done = 0;
-      long total = 0;
-      String type = "";
+      State st = new State();
       long started = System.nanoTime();
-      while (true) {
+      while (st.outcome == null) {
         JsonNode j = find(client.execute("query-jobs"), "id", job);
-        if (j == null) {
-          // Gone (dismissed): the events told how it ended, if it was a block job.
-          if (outcome == null) {
-            outcome = aborting ? "failed" : "ended";
-          }
-          break;
+        if (j != null) {
+          st.type = j.path("type").asText();
         }
-        type = j.path("type").asText();
-        status = j.path("status").asText();
-        done = j.path("current-progress").asLong();
-        total = j.path("total-progress").asLong();
-        aborting |= status.equals("aborting");
-        if (status.equals("concluded") || status.equals("null")) {
-          if (outcome == null) {
-            error = j.hasNonNull("error") ? j.get("error").asText() : null;
-            outcome =
-                error == null
+        if (j == null || j.path("status").asText().matches("concluded|null")) {
+          // It ended. A block job's BLOCK_JOB_COMPLETED or _CANCELLED says how; it may still be
+          // on its way through the client.
+          drain(events, job, progress, st, BYTE_JOBS.contains(st.type) ? 500 : 0, target);
+          if (st.outcome == null && j != null) {
+            st.error = j.hasNonNull("error") ? j.get("error").asText() : null;
+            st.outcome =
+                st.error == null
                     ? "completed"
-                    : error.equals("Operation canceled") ? "cancelled" : "failed";
+                    : st.error.equals("Operation canceled") ? "cancelled" : "failed";
+          }
+          if (st.outcome == null) {
+            st.outcome = st.aborting ? "failed" : "ended";
           }
           break;
         }
-        String extra = extra(client, job, status);
-        ObjectNode line = QmpJson.objectNode().put("id", job).put("type", type);
-        progress.update(job, status, done, total, BYTE_JOBS.contains(type), extra, line);
+        st.type = j.path("type").asText();
+        st.status = j.path("status").asText();
+        st.done = j.path("current-progress").asLong();
+        st.total = j.path("total-progress").asLong();
+        st.aborting |= st.status.equals("aborting");
+        if (untilReady && st.status.equals("ready")) {
+          st.outcome = "ready";
+          break;
+        }
+        String extra = extra(client, job, st.status);
+        ObjectNode line = QmpJson.objectNode().put("id", job).put("type", st.type);
+        progress.update(
+            job, st.status, st.done, st.total, BYTE_JOBS.contains(st.type), extra, line);
         // Wait for the next tick, or for an event that says more.
         long deadline = System.nanoTime() + poll.toNanos();
-        boolean requery = false;
-        while (!requery && outcome == null) {
+        st.requery = false;
+        while (!st.requery && st.outcome == null) {
           long left = deadline - System.nanoTime();
-          if (left <= 0) {
+          if (left <= 0 || !next(events, job, progress, st, left, target)) {
             break;
           }
-          Optional<QmpEvent> e = events.poll(Duration.ofNanos(left));
-          if (e.isEmpty()) {
-            if (events.isClosed()) {
-              throw new Cli.Failure(
-                  Main.EXIT_USAGE, "qmp4j job watch: the connection to " + target + " is closed");
-            }
-            break;
-          }
-          QmpEvent ev = e.get();
-          if (EventSubscription.isMarker(ev)) {
-            continue;
-          }
-          ObjectNode d = ev.data() != null ? ev.data() : QmpJson.objectNode();
-          String about = d.has("id") ? d.path("id").asText() : d.path("device").asText();
-          if (!about.equals(job)) {
-            continue;
-          }
-          switch (ev.name()) {
-            case "JOB_STATUS_CHANGE" -> {
-              String s = d.path("status").asText();
-              aborting |= s.equals("aborting");
-              requery = s.equals("concluded") || s.equals("null") || s.equals("ready");
-            }
-            case "BLOCK_JOB_COMPLETED" -> {
-              long len = d.path("len").asLong();
-              done = d.path("offset").asLong(done);
-              total = len > 0 ? len : total;
-              error = d.hasNonNull("error") ? d.get("error").asText() : null;
-              outcome = error == null ? "completed" : "failed";
-            }
-            case "BLOCK_JOB_CANCELLED" -> {
-              done = d.path("offset").asLong(done);
-              total = d.path("len").asLong(total);
-              outcome = "cancelled";
-            }
-            case "BLOCK_JOB_ERROR" ->
-                progress.note(
-                    job
-                        + ": I/O error on "
-                        + d.path("operation").asText()
-                        + " (action: "
-                        + d.path("action").asText()
-                        + ")",
-                    QmpJson.objectNode()
-                        .put("id", job)
-                        .put("event", ev.name())
-                        .setAll(d.deepCopy()));
-            case "BLOCK_JOB_READY" -> {
-              if (untilReady) {
-                outcome = "ready";
-              } else {
-                progress.note(
-                    job
-                        + ": ready; qmp4j job complete ADDR "
-                        + job
-                        + " finishes it, qmp4j job cancel ADDR "
-                        + job
-                        + " abandons it",
-                    QmpJson.objectNode().put("id", job).put("event", ev.name()));
-              }
-            }
-            case "BLOCK_JOB_PENDING" ->
-                progress.note(
-                    job + ": pending; qmp4j job finalize ADDR " + job + " finishes it",
-                    QmpJson.objectNode().put("id", job).put("event", ev.name()));
-            default -> {}
-          }
-        }
-        if (outcome != null) {
-          break;
-        }
-        if (untilReady && status.equals("ready")) {
-          outcome = "ready";
-          break;
         }
       }
       double seconds = (System.nanoTime() - started) / 1e9;
+      String outcome = st.outcome;
       StringBuilder text = new StringBuilder(job).append(": ").append(outcome);
       if (outcome.equals("ended")) {
         text.append(" (it is no longer listed; how it ended is not known)");
-      } else if (outcome.equals("failed") && error != null) {
-        text.append(": ").append(error);
-      } else if (outcome.equals("cancelled") && total > 0) {
-        text.append(" at ").append(Progress.percent(done, total)).append('%');
-      } else if ((outcome.equals("completed") || outcome.equals("ready")) && total > 0) {
+      } else if (outcome.equals("failed") && st.error != null) {
+        text.append(": ").append(st.error);
+      } else if (outcome.equals("cancelled") && st.total > 0) {
+        text.append(" at ").append(Progress.percent(st.done, st.total)).append('%');
+      } else if ((outcome.equals("completed") || outcome.equals("ready")) && st.total > 0) {
         text.append(" (")
-            .append(BYTE_JOBS.contains(type) ? Progress.size(total) : total + " units")
+            .append(BYTE_JOBS.contains(st.type) ? Progress.size(st.total) : st.total + " units")
             .append(String.format(java.util.Locale.ROOT, ", watched for %.1f s", seconds))
             .append(')');
       }
       ObjectNode result =
-          QmpJson.objectNode().put("id", job).put("type", type).put("result", outcome);
-      result.put("done", done).put("total", total);
-      if (error != null) {
-        result.put("error", error);
+          QmpJson.objectNode().put("id", job).put("type", st.type).put("result", outcome);
+      result.put("done", st.done).put("total", st.total);
+      if (st.error != null) {
+        result.put("error", st.error);
       }
       progress.finish(text.toString(), result);
       return outcome.equals("completed") || outcome.equals("ready") || outcome.equals("ended")
           ? Main.EXIT_OK
           : Main.EXIT_FAILURE;
+    }
+
+    /** Takes the events already there, and waits up to {@code millis} for one that ends the job. */
+    private void drain(
+        EventStream events,
+        String job,
+        Progress progress,
+        State st,
+        long millis,
+        QmpAddress target) {
+      long deadline = System.nanoTime() + millis * 1_000_000L;
+      while (st.outcome == null) {
+        long left = Math.max(0, deadline - System.nanoTime());
+        if (!next(events, job, progress, st, left, target)) {
+          return;
+        }
+      }
+    }
+
+    /** Waits up to {@code nanos} for one event and takes it in; false if none came. */
+    private boolean next(
+        EventStream events,
+        String job,
+        Progress progress,
+        State st,
+        long nanos,
+        QmpAddress target) {
+      Optional<QmpEvent> e = events.poll(Duration.ofNanos(nanos));
+      if (e.isEmpty()) {
+        if (events.isClosed()) {
+          throw new Cli.Failure(
+              Main.EXIT_USAGE, "qmp4j job watch: the connection to " + target + " is closed");
+        }
+        return false;
+      }
+      QmpEvent ev = e.get();
+      if (EventSubscription.isMarker(ev)) {
+        return true;
+      }
+      ObjectNode d = ev.data() != null ? ev.data() : QmpJson.objectNode();
+      String about = d.has("id") ? d.path("id").asText() : d.path("device").asText();
+      if (!about.equals(job)) {
+        return true;
+      }
+      switch (ev.name()) {
+        case "JOB_STATUS_CHANGE" -> {
+          String s = d.path("status").asText();
+          st.aborting |= s.equals("aborting");
+          st.requery = s.equals("concluded") || s.equals("null") || s.equals("ready");
+        }
+        case "BLOCK_JOB_COMPLETED" -> {
+          long len = d.path("len").asLong();
+          st.done = d.path("offset").asLong(st.done);
+          st.total = len > 0 ? len : st.total;
+          st.error = d.hasNonNull("error") ? d.get("error").asText() : null;
+          st.outcome = st.error == null ? "completed" : "failed";
+        }
+        case "BLOCK_JOB_CANCELLED" -> {
+          st.done = d.path("offset").asLong(st.done);
+          st.total = d.path("len").asLong(st.total);
+          st.outcome = "cancelled";
+        }
+        case "BLOCK_JOB_ERROR" ->
+            progress.note(
+                job
+                    + ": I/O error on "
+                    + d.path("operation").asText()
+                    + " (action: "
+                    + d.path("action").asText()
+                    + ")",
+                QmpJson.objectNode().put("id", job).put("event", ev.name()).setAll(d.deepCopy()));
+        case "BLOCK_JOB_READY" -> {
+          if (untilReady) {
+            st.outcome = "ready";
+          } else {
+            progress.note(
+                job
+                    + ": ready; qmp4j job complete ADDR "
+                    + job
+                    + " finishes it, qmp4j job cancel ADDR "
+                    + job
+                    + " abandons it",
+                QmpJson.objectNode().put("id", job).put("event", ev.name()));
+          }
+        }
+        case "BLOCK_JOB_PENDING" ->
+            progress.note(
+                job + ": pending; qmp4j job finalize ADDR " + job + " finishes it",
+                QmpJson.objectNode().put("id", job).put("event", ev.name()));
+        default -> {}
+      }
+      return true;
     }
 
     /** Words about a block job's state for people: speed limit, paused, I/O status. */

@@ -156,7 +156,7 @@ final class MigrateCommand implements Callable<Integer> {
       if (ram.path("mbps").asDouble() > 0) {
         extra
             .append(extra.length() > 0 ? ", " : "")
-            .append(String.format(Locale.ROOT, "%.0f Mbit/s", ram.path("mbps").asDouble()));
+            .append(String.format(Locale.ROOT, "wire %.0f Mbit/s", ram.path("mbps").asDouble()));
       }
       ObjectNode line = QmpJson.objectNode();
       line.put("transferred", ram.path("transferred").asLong());

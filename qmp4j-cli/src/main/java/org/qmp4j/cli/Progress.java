@@ -158,23 +158,25 @@ final class Progress {
                       + (words.length() > 0 ? "  " + words : ""))
                   .stripTrailing());
       case BAR -> {
+        // label [=====>    ] 42%  state  words: the bar takes 10 to 40 columns, the words what is
+        // left, cut at the terminal's edge.
         String head = label + " ";
-        String tail = " " + percent + "  " + state + (words.length() > 0 ? "  " + words : "");
-        int barWidth = Math.min(40, width - 1 - head.length() - tail.length() - 2);
-        StringBuilder line = new StringBuilder(head);
-        if (barWidth >= 10) {
-          int filled =
-              total > 0
-                  ? (int) Math.min(barWidth, (long) barWidth * percent(done, total) / 100)
-                  : 0;
-          line.append('[')
-              .append("=".repeat(filled))
-              .append(filled < barWidth && filled > 0 ? ">" : "")
-              .append(" ".repeat(Math.max(0, barWidth - filled - (filled > 0 ? 1 : 0))))
-              .append(']');
+        String middle = " " + percent + "  " + state;
+        String rest = words.length() > 0 ? "  " + words : "";
+        int room = width - 1 - head.length() - 2 - middle.length();
+        int barWidth = Math.max(10, Math.min(40, room - rest.length()));
+        int filled =
+            total > 0 ? (int) Math.min(barWidth, (long) barWidth * percent(done, total) / 100) : 0;
+        String bar =
+            "=".repeat(filled)
+                + (filled > 0 && filled < barWidth ? ">" : "")
+                + " "
+                    .repeat(
+                        Math.max(0, barWidth - filled - (filled > 0 && filled < barWidth ? 1 : 0)));
+        String text = head + "[" + bar + "]" + middle + rest;
+        if (text.length() >= width) {
+          text = text.substring(0, width - 1);
         }
-        line.append(tail);
-        String text = line.length() >= width ? line.substring(0, width - 1) : line.toString();
         out.print("\r" + text + " ".repeat(Math.max(0, drawn - text.length())));
         drawn = text.length();
       }

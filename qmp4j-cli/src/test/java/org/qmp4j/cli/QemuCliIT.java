@@ -13,7 +13,7 @@ import org.qmp4j.protocol.QmpJson;
 import org.qmp4j.testing.GuestAgentProcess;
 import org.qmp4j.testing.QemuProcess;
 
-/** exec, events, vm-info and ga against the real QEMU 7.2 and qemu-ga. */
+/** exec, events, vm-info, job, migrate, bench and ga against the real QEMU 7.2 and qemu-ga. */
 class QemuCliIT {
 
   private record Run(int status, String out, String err) {}
@@ -92,5 +92,134 @@ class QemuCliIT {
       assertEquals(1, unknown.status());
       assertTrue(unknown.err().startsWith("CommandNotFound: "), unknown.err());
     }
+  }
+
+  /** A backup job between two null-co nodes of 1 GiB at {@code speed} bytes a second. */
+  private static void backup(String sock, String id, long speed) {
+    for (String node : new String[] {"src-" + id, "dst-" + id}) {
+      Run add =
+          run(
+              "exec",
+              sock,
+              "blockdev-add",
+              "driver=null-co",
+              "node-name=" + node,
+              "size=1073741824");
+      assertEquals(0, add.status(), add.err());
+    }
+    Run r =
+        run(
+            "exec",
+            sock,
+            "blockdev-backup",
+            "job-id=" + id,
+            "device=src-" + id,
+            "target=dst-" + id,
+            "sync=full",
+            "speed=" + speed);
+    assertEquals(0, r.status(), r.err());
+  }
+
+  @Test
+  void jobWatchAgainstQemu() {
+    try (QemuProcess qemu = QemuProcess.builder().monitor("mon0").monitor("mon1").start()) {
+      String sock = qemu.socket("mon0").toString();
+      backup(sock, "bk0", 512L << 20); // about two seconds
+      Run list = run("job", sock);
+      assertEquals(0, list.status(), list.err());
+      assertTrue(
+          list.out().startsWith("ID   TYPE    STATUS   PROGRESS\nbk0  backup  "), list.out());
+      Run r = run("job", "watch", sock, "bk0", "--no-bar", "--interval", "0.2");
+      assertEquals(0, r.status(), r.out() + r.err());
+      assertTrue(r.out().matches("(?s)\\d\\d:\\d\\d:\\d\\d bk0 running .*"), r.out());
+      assertTrue(
+          r.out().matches("(?s).* bk0: completed \\(1\\.0 GiB, watched for .*\\)\n"), r.out());
+    }
+  }
+
+  @Test
+  void jobWatchSeesACancelOnAnotherMonitor() throws Exception {
+    try (QemuProcess qemu = QemuProcess.builder().monitor("mon0").monitor("mon1").start()) {
+      String sock = qemu.socket("mon0").toString();
+      String other = qemu.socket("mon1").toString();
+      backup(sock, "bk1", 16L << 20); // a minute
+      CompletableFuture<Run> watch =
+          CompletableFuture.supplyAsync(() -> run("job", "watch", sock, "--json"));
+      Thread.sleep(1000);
+      Run cancel = run("job", "cancel", other, "bk1");
+      assertEquals(0, cancel.status(), cancel.err());
+      Run r = watch.get(30, TimeUnit.SECONDS);
+      assertEquals(1, r.status(), r.out() + r.err());
+      String[] lines = r.out().split("\n");
+      assertEquals("running", QmpJson.parse(lines[0]).path("status").asText(), r.out());
+      JsonNode last = QmpJson.parse(lines[lines.length - 1]);
+      assertEquals("cancelled", last.path("result").asText(), r.out());
+      assertEquals(1L << 30, last.path("total").asLong());
+    }
+  }
+
+  @Test
+  void migrateStartWatchesUntilCompletedAgainstQemu() {
+    try (QemuProcess qemu = QemuProcess.builder().args("-machine", "pc", "-m", "64").start()) {
+      String sock = qemu.socket().toString();
+      assertEquals("migration: none\n", run("migrate", sock).out());
+      Run r =
+          run(
+              "migrate",
+              "start",
+              sock,
+              "exec:cat > /dev/null",
+              "--max-bandwidth",
+              "256K",
+              "--no-bar",
+              "--interval",
+              "0.1");
+      assertEquals(0, r.status(), r.out() + r.err());
+      assertTrue(r.out().contains(" migration active "), r.out());
+      assertTrue(
+          r.out().matches("(?s).* migration: completed, 100% of \\d+\\.\\d MiB RAM, .*\n"),
+          r.out());
+      Run status = run("exec", sock, "query-status");
+      assertTrue(status.out().contains("\"status\":\"postmigrate\""), status.out());
+    }
+  }
+
+  @Test
+  void migrateToNowhereFailsWithStatus1() {
+    try (QemuProcess qemu = QemuProcess.builder().args("-machine", "pc", "-m", "64").start()) {
+      String sock = qemu.socket().toString();
+      Run r = run("migrate", "start", sock, "exec:exit 1", "--no-bar");
+      assertEquals(1, r.status(), r.out() + r.err());
+      assertTrue(r.out().matches("(?s).* migration: failed.*\n"), r.out());
+    }
+  }
+
+  @Test
+  void benchAgainstQemu() {
+    try (QemuProcess qemu = QemuProcess.start()) {
+      Run r = run("bench", qemu.socket().toString(), "--count", "300", "--concurrency", "4");
+      assertEquals(0, r.status(), r.err());
+      assertTrue(r.out().matches("(?s).*\\n\\d+ ops/s\\n.*"), r.out());
+      assertTrue(r.out().contains("p50 ") && r.out().contains("p99 "), r.out());
+    }
+  }
+
+  @Test
+  void execUsageAndUnreachableAgainstQemu() {
+    try (QemuProcess qemu = QemuProcess.start()) {
+      String sock = qemu.socket().toString();
+      Run json = run("exec", sock, "{\"execute\": \"query-name\"}");
+      assertEquals(0, json.status(), json.err());
+      assertEquals("{}\n", json.out());
+      Run bad = run("exec", sock, "query-status", "verbose");
+      assertEquals(2, bad.status());
+      Run badType = run("exec", sock, "eject", "id=x", "force=maybe");
+      assertEquals(1, badType.status());
+      assertEquals(
+          "GenericError: Invalid parameter type for 'force', expected: boolean\n", badType.err());
+    }
+    Run gone = run("exec", "/nonexistent/qmp.sock", "query-status");
+    assertEquals(2, gone.status());
+    assertTrue(gone.err().startsWith("qmp4j exec: cannot talk QMP to unix:/nonexistent/qmp.sock"));
   }
 }
