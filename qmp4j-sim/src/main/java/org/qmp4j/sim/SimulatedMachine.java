@@ -169,6 +169,13 @@ public final class SimulatedMachine implements AutoCloseable {
   /** Ends the machine at once: every client sees its connection close. */
   @Override
   public void close() {
+    SimulatedGuestAgent agent;
+    synchronized (this) {
+      agent = guestAgent;
+    }
+    if (agent != null) {
+      agent.close();
+    }
     machine.close();
   }
 
