@@ -91,10 +91,13 @@ final class ShellCommand implements Callable<Integer> {
       Path socket = tempDir.resolve("qmp.sock");
       vm = SimulatedMachine.demo().build();
       vm.listen(socket, false);
+      Path agent = tempDir.resolve("qga.sock");
+      vm.guestAgent().listen(agent);
       target = QmpAddress.parse("unix:" + socket);
       where =
           "a simulated machine in this process (qmp4j-demo: disk0, CD-ROM cd0 empty, balloon0,"
-              + " net0; not a real VM)";
+              + " net0; not a real VM); its guest agent: qmp4j ga "
+              + agent;
     } else {
       target = Cli.address("shell", address);
       where = target.toString();
@@ -127,6 +130,7 @@ final class ShellCommand implements Callable<Integer> {
       }
       if (tempDir != null) {
         Files.deleteIfExists(tempDir.resolve("qmp.sock"));
+        Files.deleteIfExists(tempDir.resolve("qga.sock"));
         Files.deleteIfExists(tempDir);
       }
     }
