@@ -99,10 +99,36 @@ public final class ClientBench {
     Result rawPipe = null;
     Result cliPipe = null;
     Result cbPipe = null;
+    List<double[]> roundRatios = new ArrayList<>();
     for (int r = 0; r < o.rounds(); r++) {
-      rawSeq = best(rawSeq, rawSequential(o), true);
-      cliSeq = best(cliSeq, clientSequential(o, true), true);
-      rdSeq = best(rdSeq, clientSequential(o, false), true);
+      Result raw = rawSequential(o);
+      Result cli = clientSequential(o, true);
+      Result rd = clientSequential(o, false);
+      double[] ratio = {
+        cli.percentile(50) / (double) raw.percentile(50),
+        cli.percentile(99) / (double) raw.percentile(99),
+        rd.percentile(50) / (double) raw.percentile(50),
+        rd.percentile(99) / (double) raw.percentile(99)
+      };
+      roundRatios.add(ratio);
+      System.out.printf(
+          Locale.ROOT,
+          "round %d: raw-seq p50 %.1f p99 %.1f us; client-seq p50 %.1f p99 %.1f us (%.2fx, %.2fx);"
+              + " client-seq-reader p50 %.1f p99 %.1f us (%.2fx, %.2fx)%n",
+          r + 1,
+          raw.percentile(50) / 1e3,
+          raw.percentile(99) / 1e3,
+          cli.percentile(50) / 1e3,
+          cli.percentile(99) / 1e3,
+          ratio[0],
+          ratio[1],
+          rd.percentile(50) / 1e3,
+          rd.percentile(99) / 1e3,
+          ratio[2],
+          ratio[3]);
+      rawSeq = best(rawSeq, raw, true);
+      cliSeq = best(cliSeq, cli, true);
+      rdSeq = best(rdSeq, rd, true);
       cbSeq = best(cbSeq, clientChained(o, 1), true);
       rawPipe = best(rawPipe, rawPipelined(o), false);
       cliPipe = best(cliPipe, clientPipelined(o), false);
@@ -129,6 +155,15 @@ public final class ClientBench {
     }
     System.out.printf(
         Locale.ROOT,
+        "median of per-round ratios (%d rounds): client-seq/raw-seq p50 %.2fx, p99 %.2fx;"
+            + " client-seq-reader/raw-seq p50 %.2fx, p99 %.2fx%n",
+        roundRatios.size(),
+        median(roundRatios, 0),
+        median(roundRatios, 1),
+        median(roundRatios, 2),
+        median(roundRatios, 3));
+    System.out.printf(
+        Locale.ROOT,
         "ratios: client-seq/raw-seq p50 %.2fx, p99 %.2fx; client-seq-reader/raw-seq p50 %.2fx,"
             + " p99 %.2fx; chained-seq/raw-seq p50 %.2fx, p99"
             + " %.2fx; client-pipe/raw-pipe %.1f%%; chained-pipe/raw-pipe %.1f%%%n",
@@ -140,6 +175,11 @@ public final class ClientBench {
         cbSeq.percentile(99) / (double) rawSeq.percentile(99),
         100 * cliPipe.opsPerSecond() / rawPipe.opsPerSecond(),
         100 * cbPipe.opsPerSecond() / rawPipe.opsPerSecond());
+  }
+
+  private static double median(List<double[]> rows, int column) {
+    double[] v = rows.stream().mapToDouble(r -> r[column]).sorted().toArray();
+    return v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
   }
 
   /** For sequential modes the run with the lower p50 wins, otherwise the faster one. */

@@ -83,11 +83,23 @@ public final class DefaultQmpClient implements QmpClient {
    */
   static final String LEADER_FOLLOWER_PROPERTY = "qmp4j.client.leaderFollower";
 
-  /** How long the lead must have been free before the reader thread takes it back. */
-  static final long GRACE_NANOS = 200_000;
+  /**
+   * How long the lead must have been free before the reader thread takes it back, in microseconds
+   * ({@code -Dqmp4j.client.leaderGraceMicros}, default 200).
+   */
+  static final long GRACE_NANOS = Long.getLong("qmp4j.client.leaderGraceMicros", 200) * 1000;
 
-  /** How often the reader thread looks at the lead while a caller holds it. */
-  static final long POLL_NANOS = 1_000_000;
+  /**
+   * How often the reader thread looks at the lead while callers hold it: after 1 ms, then twice as
+   * long each time callers still hold it, up to this many microseconds ({@code
+   * -Dqmp4j.client.leaderPollMicros}, default 16000). Each look wakes a thread, which costs the
+   * callers' latency when it lands in a round trip; backing off keeps that rare while callers are
+   * busy, and bounds how long events wait after the last caller let go.
+   */
+  static final long POLL_MAX_NANOS =
+      Math.max(1_000_000, Long.getLong("qmp4j.client.leaderPollMicros", 16_000) * 1000);
+
+  private static final long POLL_MIN_NANOS = 1_000_000;
 
   private static final int FREE = 0;
   private static final int READER = 1;
@@ -861,7 +873,9 @@ public final class DefaultQmpClient implements QmpClient {
     // leader/follower reading: null selector means the reader thread alone reads, blocking
     final Selector readSelector;
     private volatile Selector writeSelector; // created and used under writeLock
-    private final ByteBuffer readBuffer = ByteBuffer.allocate(READ_BUFFER);
+    // Direct: callers that read would otherwise each get a cached temporary direct buffer of the
+    // channel's; the reader copies a direct buffer's bytes once, as the channel would.
+    private final ByteBuffer readBuffer = ByteBuffer.allocateDirect(READ_BUFFER);
     private final AtomicInteger lead = new AtomicInteger(FREE);
     private final AtomicInteger leadWanted = new AtomicInteger();
     private final ConcurrentLinkedQueue<Thread> followers = new ConcurrentLinkedQueue<>();
@@ -1017,6 +1031,7 @@ public final class DefaultQmpClient implements QmpClient {
      * lead has been free for a grace period and no caller wants it.
      */
     private void readLeading() {
+      long poll = POLL_MIN_NANOS;
       while (failure == null) {
         drainInbox();
         if (lead.get() == FREE && leadWanted.get() == 0) {
@@ -1026,6 +1041,7 @@ public final class DefaultQmpClient implements QmpClient {
             continue;
           }
           if (lead.compareAndSet(FREE, READER)) {
+            poll = POLL_MIN_NANOS;
             try {
               drainInbox();
               while (failure == null && leadWanted.get() == 0) {
@@ -1038,7 +1054,8 @@ public final class DefaultQmpClient implements QmpClient {
             continue;
           }
         }
-        LockSupport.parkNanos(this, POLL_NANOS);
+        LockSupport.parkNanos(this, poll);
+        poll = Math.min(poll * 2, POLL_MAX_NANOS);
       }
     }
 
