@@ -19,6 +19,6 @@ class QemuComparisonIT {
     Qemu.assumeSystemEmulator();
     JsonNode qemu = Scenarios.normalise(Scenarios.runQemu(scenario));
     JsonNode sim = Scenarios.normalise(Scenarios.runSimulator(scenario));
-    QemuComparisonTest.compare(qemu, sim);
+    QemuComparisonTest.compare(scenario, qemu, sim);
   }
 }

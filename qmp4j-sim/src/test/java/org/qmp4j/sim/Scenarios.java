@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.TextNode;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -18,9 +19,21 @@ import java.util.concurrent.TimeUnit;
 import org.qmp4j.testing.Qemu;
 
 /**
- * Scenarios run the same way against QEMU 7.2 ({@code -machine pc -S -nodefaults -display none}
+ * Scenarios run the same way against QEMU 7.2 ({@code -machine pc [-S] -nodefaults -display none}
  * with the scenario's drives and devices) and against the simulator configured alike; their
  * transcripts are compared as JSON values after {@link #normalise}.
+ *
+ * <p>A scenario is {@code {"name", "config", "paused"?, "steps": [...]}}: {@code config} is {@code
+ * nodefaults} (no devices) or {@code devices} (name vm1, an empty IDE CD-ROM cd0, a virtio disk
+ * disk0 on a 64 MiB qcow2 image, a virtio balloon); {@code paused} (default true) is {@code -S}. A
+ * step is {@code {"execute", "arguments"?, "settle"?, "compare"?}}: {@code settle} is how long (ms)
+ * to collect late events after the reply (default 150); {@code compare: "help-lines"} compares an
+ * HMP {@code help} text line by line as a subsequence of QEMU's (the simulator lists only the
+ * commands it implements).
+ *
+ * <p>QEMU's guest in these runs is SeaBIOS with nothing to boot: it ignores the ACPI power button
+ * and never releases a device unplugged with {@code device_del}. The simulator is given the same
+ * guest ({@code guestPowerdownDelay(null)}, {@code guestUnplugDelay(null)}).
  */
 final class Scenarios {
   static final String SCENARIOS = "scenarios.json";
@@ -45,25 +58,26 @@ final class Scenarios {
   /** Creates the images scenarios use (with qemu-img when it is there, else plain files). */
   static void prepareImages() throws Exception {
     Files.createDirectories(DIR);
-    for (String f : List.of("disk0.qcow2", "cd.iso", "m1.qcow2", "b1.qcow2")) {
+    for (String f : TARGETS) {
       Files.deleteIfExists(DIR.resolve(f));
     }
     Files.write(DIR.resolve("cd.iso"), new byte[1 << 20]);
-    Process p =
-        new ProcessBuilder(
-                "qemu-img",
-                "create",
-                "-q",
-                "-f",
-                "qcow2",
-                DIR.resolve("disk0.qcow2").toString(),
-                "64M")
-            .inheritIO()
-            .start();
-    if (!p.waitFor(30, TimeUnit.SECONDS) || p.exitValue() != 0) {
-      throw new IllegalStateException("qemu-img failed");
+    Files.write(DIR.resolve("cd2.iso"), new byte[2 << 20]);
+    for (String f : List.of("disk0.qcow2", "t1.qcow2", "t2.qcow2")) {
+      Process p =
+          new ProcessBuilder(
+                  "qemu-img", "create", "-q", "-f", "qcow2", DIR.resolve(f).toString(), "64M")
+              .inheritIO()
+              .start();
+      if (!p.waitFor(30, TimeUnit.SECONDS) || p.exitValue() != 0) {
+        throw new IllegalStateException("qemu-img failed");
+      }
     }
   }
+
+  /** Images jobs create (removed before a run). */
+  private static final List<String> TARGETS =
+      List.of("disk0.qcow2", "cd.iso", "cd2.iso", "m1.qcow2", "b1.qcow2", "t1.qcow2", "t2.qcow2");
 
   static List<String> qemuArgs(String config) {
     List<String> a = new ArrayList<>();
@@ -86,8 +100,12 @@ final class Scenarios {
     return a;
   }
 
-  static SimulatedMachine.Builder machine(String config) {
-    SimulatedMachine.Builder b = SimulatedMachine.newBuilder().startPaused(true);
+  static SimulatedMachine.Builder machine(String config, boolean paused) {
+    SimulatedMachine.Builder b =
+        SimulatedMachine.newBuilder()
+            .startPaused(paused)
+            .guestPowerdownDelay(null)
+            .guestUnplugDelay(null);
     if (config.equals("devices")) {
       b.name("vm1")
           .cdrom("cd0", "cd0dev")
@@ -131,7 +149,6 @@ final class Scenarios {
                 qemu.toString(),
                 "-machine",
                 "pc",
-                "-S",
                 "-nodefaults",
                 "-display",
                 "none",
@@ -139,6 +156,9 @@ final class Scenarios {
                 "socket,id=mon0,path=" + sock + ",server=on,wait=off",
                 "-mon",
                 "chardev=mon0,mode=control"));
+    if (paused(scenario)) {
+      cmd.add("-S");
+    }
     cmd.addAll(qemuArgs(scenario.get("config").asText()));
     Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
     try {
@@ -150,7 +170,7 @@ final class Scenarios {
         }
         Thread.sleep(20);
       }
-      try (SimClient c = SimClient.open(sock)) {
+      try (SimClient c = connect(sock, end)) {
         return run(c, scenario);
       }
     } finally {
@@ -159,20 +179,49 @@ final class Scenarios {
     }
   }
 
+  /** Connects once QEMU listens: its socket file appears when bound, a moment before that. */
+  private static SimClient connect(Path sock, long deadline) throws Exception {
+    while (true) {
+      try {
+        return SimClient.open(sock);
+      } catch (java.net.ConnectException e) {
+        if (System.nanoTime() > deadline) {
+          throw e;
+        }
+        Thread.sleep(20);
+      }
+    }
+  }
+
   static ArrayNode runSimulator(JsonNode scenario) throws Exception {
     prepareSimImages();
-    try (SimFixture f = new SimFixture(machine(scenario.get("config").asText()));
+    try (SimFixture f = new SimFixture(machine(scenario.get("config").asText(), paused(scenario)));
         SimClient c = SimClient.open(f.socket)) {
       return run(c, scenario);
     }
   }
 
-  /** The simulator opens the CD image only; the disk it never touches. */
+  static boolean paused(JsonNode scenario) {
+    return scenario.path("paused").asBoolean(true);
+  }
+
+  /**
+   * The simulator opens the CD images and the images given to {@code blockdev-add} (for their size
+   * and format: a qcow2 header is enough); the disk it never touches.
+   */
   private static void prepareSimImages() throws IOException {
     Files.createDirectories(DIR);
-    Path iso = DIR.resolve("cd.iso");
-    if (!Files.exists(iso) || Files.size(iso) != 1 << 20) {
-      Files.write(iso, new byte[1 << 20]);
+    for (String f : List.of("m1.qcow2", "b1.qcow2")) {
+      Files.deleteIfExists(DIR.resolve(f));
+    }
+    Files.write(DIR.resolve("cd.iso"), new byte[1 << 20]);
+    Files.write(DIR.resolve("cd2.iso"), new byte[2 << 20]);
+    for (String f : List.of("t1.qcow2", "t2.qcow2")) {
+      // the header qemu-img writes for an empty 64 MiB image: magic, version 3, size
+      ByteBuffer h = ByteBuffer.allocate(512);
+      h.put(new byte[] {'Q', 'F', 'I', (byte) 0xfb}).putInt(3).putLong(0).putInt(0).putInt(16);
+      h.putLong(64L << 20);
+      Files.write(DIR.resolve(f), h.array());
     }
   }
 
@@ -223,6 +272,9 @@ final class Scenarios {
   }
 
   private static TextNode text(String s) {
-    return TextNode.valueOf(s.replaceAll("#block[0-9]+", "#block").replace(DIR + "/", "DIR/"));
+    String t = s.replaceAll("#block[0-9]+", "#block").replace(DIR + "/", "DIR/");
+    // HMP info version: the micro version and the package, as in query-version
+    t = t.replaceAll("^(\\d+)\\.(\\d+)\\.\\d+[^\\r\\n]*\\r\\n$", "$1.$2.0\r\n");
+    return TextNode.valueOf(t);
   }
 }

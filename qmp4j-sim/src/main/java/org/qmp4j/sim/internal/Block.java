@@ -65,6 +65,9 @@ public final class Block {
     String ioStatus = "ok";
     Node medium;
 
+    /** QEMU's BlockBackend root state: whether a medium changed in "retain" mode is read-only. */
+    boolean rootReadOnly;
+
     Drive(String key, MachineConfig.DriveSpec spec) {
       this.key = key;
       this.id = spec.id();
@@ -74,6 +77,7 @@ public final class Block {
       this.tray = spec.tray();
       this.rerror = spec.rerror() == null ? "report" : spec.rerror();
       this.werror = spec.werror() == null ? "enospc" : spec.werror();
+      this.rootReadOnly = spec.readOnly();
     }
   }
 
@@ -126,6 +130,30 @@ public final class Block {
     Node n = new Node(nextNodeName(), true, file, format, size, Math.max(actual, 0));
     nodes.put(n.nodeName, n);
     return n;
+  }
+
+  /** A node for an image a job creates (drive-mirror's target), not yet attached. */
+  Node unattachedNode(String file, String format, long size, long actual) {
+    Node n = new Node(nextNodeName(), true, file, format, size, actual);
+    return n;
+  }
+
+  /**
+   * A completed mirror switches its drive over to the target, which then holds what the mirror
+   * wrote ({@code copied} bytes allocated); an auto-named old medium goes away.
+   */
+  void switchOver(Drive d, Node target, long copied) {
+    Node old = d.medium;
+    if (old != null) {
+      old.attachedTo = null;
+      if (old.autoNamed) {
+        nodes.remove(old.nodeName);
+      }
+    }
+    target.allocated = Math.max(target.allocated, copied);
+    target.readOnly = old != null && old.readOnly;
+    nodes.put(target.nodeName, target);
+    attach(d, target);
   }
 
   private static void attach(Drive d, Node n) {
@@ -299,6 +327,7 @@ public final class Block {
       throw Machine.error("Tray of device '" + label(args, d) + "' is not open");
     }
     if (d.medium != null) {
+      d.rootReadOnly = d.medium.readOnly;
       d.medium.attachedTo = null;
       if (d.medium.autoNamed) {
         nodes.remove(d.medium.nodeName);
@@ -316,10 +345,10 @@ public final class Block {
     }
     requireRemovable(d);
     if (d.tray && !d.trayOpen) {
-      throw Machine.error("Tray of device '" + label(args, d) + "' is not open");
+      throw Machine.error("Tray of the device is not open"); // blockdev-insert-medium's words
     }
     if (d.medium != null) {
-      throw Machine.error("There already is a medium in device '" + label(args, d) + "'");
+      throw Machine.error("There already is a medium in the device");
     }
     if (n.attachedTo != null) {
       throw Machine.error("Node '" + nodeName + "' is already in use");
@@ -331,18 +360,39 @@ public final class Block {
     Drive d = lookup(args);
     requireRemovable(d);
     String filename = Json.str(args, "filename", "");
-    Node n = open(filename, Json.str(args, "format", null), false);
-    n.readOnly = d.tray || "read-only".equals(Json.str(args, "read-only-mode", null));
+    if (d.medium != null) {
+      d.rootReadOnly = d.medium.readOnly;
+    }
+    String mode = Json.str(args, "read-only-mode", "retain");
+    boolean readOnly = mode.equals("retain") ? d.rootReadOnly : mode.equals("read-only");
+    Node n = open(filename, Json.str(args, "format", null), readOnly);
+    n.readOnly = readOnly;
     openTray(args);
     removeMedium(args);
     attach(d, n);
     closeTray(args);
   }
 
-  /** Opens {@code filename} on the host, as QEMU does, to learn its size and format. */
-  private Node open(String filename, String format, boolean named) {
+  /**
+   * Opens {@code filename} on the host, as QEMU does, to learn its size and format. A qcow2 image
+   * opened read-write takes the write permission on its file at once; a guest device using the same
+   * file does not share it, so QEMU's image locking refuses the open (before the format is
+   * checked).
+   */
+  private Node open(String filename, String format, boolean readOnly) {
     Probe probe;
     try {
+      if (!readOnly && Files.exists(Path.of(filename))) {
+        boolean qcow2 =
+            format != null
+                ? format.equals("qcow2")
+                : probe(filename, null).format().equals("qcow2");
+        for (Drive d : drives.values()) {
+          if (qcow2 && d.medium != null && d.qdev != null && d.medium.file.equals(filename)) {
+            throw Machine.error("Failed to get \"write\" lock");
+          }
+        }
+      }
       probe = probe(filename, format);
     } catch (IllegalArgumentException e) {
       throw Machine.error(e.getMessage());
@@ -410,7 +460,8 @@ public final class Block {
     } else {
       throw Machine.error("The simulator cannot open block driver '" + driver + "'");
     }
-    Node opened = open(filename, driver.equals("file") ? "raw" : driver, true);
+    Node opened =
+        open(filename, driver.equals("file") ? "raw" : driver, Json.bool(args, "read-only", false));
     nodes.remove(opened.nodeName);
     Node n =
         new Node(
@@ -429,6 +480,19 @@ public final class Block {
       throw Machine.error("Node " + nodeName + " is in use");
     }
     nodes.remove(nodeName);
+  }
+
+  /**
+   * A system reset: IDE CD-ROMs close their trays and unlock them, without DEVICE_TRAY_MOVED (QEMU
+   * 7.2's ide_reset clears the tray state silently).
+   */
+  void reset() {
+    for (Drive d : drives.values()) {
+      if (d.tray) {
+        d.trayOpen = false;
+        d.locked = false;
+      }
+    }
   }
 
   /** {@code cont} resets every drive's I/O status. */

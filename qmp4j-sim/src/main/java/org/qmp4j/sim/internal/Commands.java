@@ -305,7 +305,7 @@ public final class Commands {
     r.run("block-stream", a -> jobs.start("stream", a));
     r.run("block-commit", a -> jobs.start("commit", a));
     r.run("drive-mirror", a -> jobs.start("mirror", a));
-    r.run("blockdev-mirror", a -> jobs.start("mirror", a));
+    r.run("blockdev-mirror", a -> jobs.start("blockdev-mirror", a));
     r.run("drive-backup", a -> jobs.start("backup", a));
     r.on("query-block-jobs", a -> jobs.queryBlockJobs());
     r.on("query-jobs", a -> jobs.queryJobs());

@@ -4,11 +4,13 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ScheduledFuture;
 import org.qmp4j.protocol.QmpErrorException;
+import org.qmp4j.schema.internal.GHashTableOrder;
 import org.qmp4j.sim.RunState;
 
 /**
@@ -56,6 +58,10 @@ public final class Devices {
     final boolean hotplugged;
     String mac;
     boolean pendingUnplug;
+
+    /** The unplug was requested before the guest first ran: a second device_del is refused. */
+    boolean unplugRefusesRepeat;
+
     boolean portOpen;
     String portName;
     ScheduledFuture<?> unplugTimer;
@@ -71,6 +77,16 @@ public final class Devices {
 
   private final Machine machine;
   final Map<String, Device> devices = new LinkedHashMap<>();
+
+  /**
+   * The children of {@code /machine/peripheral} and {@code /machine/peripheral-anon} in the order
+   * of QEMU's property hash table (qom-list lists them from it, last first).
+   */
+  private final Map<String, GHashTableOrder> containers = new HashMap<>();
+
+  /** Whether the guest has run since the machine started (left prelaunch once). */
+  private boolean guestHasRun;
+
   private int anonymous;
   private int macCounter = 0x56;
   private Device balloon;
@@ -88,6 +104,16 @@ public final class Devices {
     }
     balloonActual = machine.config().memoryBytes();
     balloonTarget = balloonActual;
+    guestHasRun = !machine.config().startPaused();
+  }
+
+  private GHashTableOrder container(String path) {
+    return containers.computeIfAbsent(
+        path.substring(0, path.lastIndexOf('/')), p -> new GHashTableOrder());
+  }
+
+  private static String childName(String path) {
+    return path.substring(path.lastIndexOf('/') + 1);
   }
 
   private Device add(String driver, String id, String mac, int wantedSlot, boolean hotplugged) {
@@ -118,6 +144,7 @@ public final class Devices {
       d.mac = mac != null ? mac : String.format("52:54:00:12:34:%02x", macCounter++);
     }
     devices.put(d.id, d);
+    container(path).insert(childName(path));
     return d;
   }
 
@@ -172,14 +199,20 @@ public final class Devices {
       }
       d = byPath;
     }
-    if (d.pendingUnplug) {
+    if (d.pendingUnplug && d.unplugRefusesRepeat) {
+      // QEMU 7.2 refuses a repeated request only for an unplug asked before the guest ever ran;
+      // afterwards it asks the guest again (observed: SeaBIOS run, or not, between the two).
       throw Machine.error("Device " + id + " is already in the process of unplug");
     }
     if (!d.model.pci() && !d.model.driver().startsWith("virt") && !d.hotplugged) {
-      throw Machine.error(
-          "Bus '" + "ide.0" + "' does not support hotplugging"); // IDE devices cannot be unplugged
+      // IDE devices cannot be unplugged; QEMU puts a device without bus= on the last IDE bus
+      throw Machine.error("Bus 'ide.1' does not support hotplugging");
+    }
+    if (d.pendingUnplug) {
+      return;
     }
     d.pendingUnplug = true;
+    d.unplugRefusesRepeat = !guestHasRun;
     scheduleUnplug(d);
   }
 
@@ -202,6 +235,7 @@ public final class Devices {
   /** The guest released the device: DEVICE_DELETED for its virtio backend, then for itself. */
   void unplugged(Device d) {
     devices.remove(d.id);
+    container(d.path).remove(childName(d.path));
     if (d == balloon) {
       balloon = null;
     }
@@ -214,6 +248,7 @@ public final class Devices {
 
   /** The guest acknowledges every pending unplug (when it runs again). */
   void guestRuns() {
+    guestHasRun = true;
     for (Device d : new ArrayList<>(devices.values())) {
       if (d.pendingUnplug && d.unplugTimer == null) {
         scheduleUnplug(d);
@@ -298,14 +333,18 @@ public final class Devices {
       return out;
     }
     if (path.equals("/machine/peripheral") || path.equals("/machine/peripheral-anon")) {
-      List<Device> list = new ArrayList<>(devices.values());
-      java.util.Collections.reverse(list);
-      for (Device d : list) {
-        int slash = d.path.lastIndexOf('/');
-        if (d.path.substring(0, slash).equals(path)) {
-          out.addObject()
-              .put("name", d.path.substring(slash + 1))
-              .put("type", "child<" + d.model.driver() + ">");
+      // QEMU iterates the container's property hash table and prepends each child to the list
+      Map<String, Device> byName = new HashMap<>();
+      for (Device d : devices.values()) {
+        byName.put(d.path, d);
+      }
+      List<String> names =
+          new ArrayList<>(containers.getOrDefault(path, new GHashTableOrder()).keys());
+      java.util.Collections.reverse(names);
+      for (String name : names) {
+        Device d = byName.get(path + "/" + name);
+        if (d != null) {
+          out.addObject().put("name", name).put("type", "child<" + d.model.driver() + ">");
         }
       }
       return out;

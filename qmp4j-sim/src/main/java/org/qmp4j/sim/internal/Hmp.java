@@ -48,6 +48,8 @@ final class Hmp {
     String cmd = words[0];
     try {
       switch (cmd) {
+        case "":
+          return ""; // QEMU ignores an empty command line
         case "info":
           return info(words.length > 1 ? words[1] : "");
         case "stop":

@@ -30,6 +30,10 @@ public final class Jobs {
     boolean userPaused;
     boolean cancelled;
     boolean completeRequested;
+
+    /** A mirror's target: a node (blockdev-mirror) or a new auto-named one for drive-mirror. */
+    Block.Node target;
+
     String error;
     String ioStatus = "ok";
     ScheduledFuture<?> timer;
@@ -71,12 +75,17 @@ public final class Jobs {
   // ---------------------------------------------------------------------------------------------
   // Starting
 
-  void start(String type, JsonNode args) {
+  void start(String command, JsonNode args) {
+    boolean blockdevMirror = command.equals("blockdev-mirror");
+    String type = blockdevMirror ? "mirror" : command;
     String device = Json.str(args, "device", "");
     Block.Drive d = block.drives.get(device);
     if (d == null) {
       Block.Node byNode = block.nodes.get(device);
       d = byNode == null ? null : block.drives.get(byNode.attachedTo);
+    }
+    if (d == null && type.equals("commit")) {
+      throw Block.deviceNotFound(device); // block-commit looks for a device, then a node
     }
     if (d == null) {
       throw Machine.error("Cannot find device='" + device + "' nor node-name='" + device + "'");
@@ -114,12 +123,30 @@ public final class Jobs {
         len = 0; // images have no backing file here: nothing to copy
         break;
       case "mirror":
-        len = d.medium.allocated; // a mirror copies what is allocated
+        // A mirror copies what is allocated, unless it must zero its target first (sync full to
+        // a target that may hold data: any blockdev-mirror target, or drive-mirror's mode
+        // existing); a target without write-zeroes-with-unmap is then copied whole.
+        boolean full = Json.str(args, "sync", "").equals("full");
+        boolean zeroTarget =
+            full && (blockdevMirror || Json.str(args, "mode", "").equals("existing"));
+        len = zeroTarget ? d.medium.virtualSize : d.medium.allocated;
         break;
       default:
         len = d.medium.virtualSize;
     }
     Job j = new Job(id, type, d, len, args);
+    if (blockdevMirror) {
+      String target = Json.str(args, "target", "");
+      j.target = block.nodes.get(target);
+      if (j.target == null) {
+        throw Machine.error("Cannot find device='" + target + "' nor node-name='" + target + "'");
+      }
+    } else if (type.equals("mirror")) {
+      String format = Json.str(args, "format", d.medium.format);
+      j.target =
+          block.unattachedNode(
+              Json.str(args, "target", ""), format, d.medium.virtualSize, d.medium.virtualSize);
+    }
     jobs.put(id, j);
     status(j, "created");
     status(j, "running");
@@ -170,6 +197,9 @@ public final class Jobs {
   }
 
   private void finish(Job j) {
+    if (j.completeRequested && j.target != null) {
+      block.switchOver(j.drive, j.target, j.len); // the mirror's device now uses the target
+    }
     status(j, "waiting");
     status(j, "pending");
     if (j.autoFinalize) {

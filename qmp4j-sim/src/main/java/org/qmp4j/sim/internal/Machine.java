@@ -237,6 +237,7 @@ public final class Machine {
       emit("RESET", Json.obj("guest", guest, "reason", reason));
     }
     devices.reset();
+    block.reset();
     if (state != RunState.RUNNING
         && state != RunState.INMIGRATE
         && state != RunState.FINISH_MIGRATE) {
