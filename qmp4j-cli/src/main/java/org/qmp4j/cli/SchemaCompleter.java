@@ -6,6 +6,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.function.Function;
 import java.util.function.Supplier;
 import org.jline.reader.Candidate;
@@ -64,7 +65,7 @@ final class SchemaCompleter implements Completer {
   /**
    * @param schema the schema, or {@code null} while it is not there (yet)
    * @param fallbackCommands command names when there is no schema (from {@code query-commands})
-   * @param hmp whether the shell is in HMP mode (nothing is completed there)
+   * @param hmp whether the shell is in HMP mode (HMP command names are completed there)
    * @param ids the names of a kind the server has now (device ids, node names, job ids), for
    *     completing values; see {@link LiveIds}
    */
@@ -82,9 +83,34 @@ final class SchemaCompleter implements Completer {
   @Override
   public void complete(LineReader reader, ParsedLine line, List<Candidate> candidates) {
     if (hmp.get()) {
+      candidates.addAll(completeHmp(line.words(), line.wordIndex()));
       return;
     }
     candidates.addAll(complete(line.words(), line.wordIndex(), line.word()));
+  }
+
+  /**
+   * HMP mode: the first word from the server's {@code help}, the word after {@code info} from its
+   * {@code help info}.
+   */
+  List<Candidate> completeHmp(List<String> words, int index) {
+    List<Candidate> out = new ArrayList<>();
+    if (!(ids instanceof LiveIds live)) {
+      return out;
+    }
+    if (index == 0) {
+      for (String name : live.hmpCommands("help", false)) {
+        out.add(new Candidate(name));
+      }
+      for (String w : SHELL_WORDS) {
+        out.add(new Candidate(w));
+      }
+    } else if (index == 1 && !words.isEmpty() && words.get(0).equals("info")) {
+      for (String name : live.hmpCommands("help info", true)) {
+        out.add(new Candidate(name));
+      }
+    }
+    return out;
   }
 
   /** The candidates for word {@code index} (being {@code word}) of {@code words}. */
@@ -263,20 +289,27 @@ final class SchemaCompleter implements Completer {
    */
   static final class LiveIds implements Function<IdKind, List<String>> {
 
-    private final Function<String[], JsonNode> query;
+    private final Function<String[], CompletableFuture<JsonNode>> query;
     private final long ttlNanos;
+    private final long waitNanos;
     private final java.util.Map<String, Cached> cache = new java.util.HashMap<>();
 
-    private record Cached(long at, JsonNode reply) {}
+    /** A reply, or a query under way ({@code at} is when it was asked). */
+    private record Cached(long at, CompletableFuture<JsonNode> reply) {}
 
     /**
-     * @param query runs a command ({@code [name]} or {@code [name, path]} for {@code qom-list}) and
-     *     returns its return value, or throws
+     * @param query sends a command, {@code [name]} or {@code [name, argument, value]} (one string
+     *     argument), and returns its return value to come
      * @param ttl how long a reply is used
+     * @param wait how long TAB waits for a reply; one that comes later is kept for the next TAB
      */
-    LiveIds(Function<String[], JsonNode> query, java.time.Duration ttl) {
+    LiveIds(
+        Function<String[], CompletableFuture<JsonNode>> query,
+        java.time.Duration ttl,
+        java.time.Duration wait) {
       this.query = query;
       this.ttlNanos = ttl.toNanos();
+      this.waitNanos = wait.toNanos();
     }
 
     @Override
@@ -297,33 +330,75 @@ final class SchemaCompleter implements Completer {
           field(ask("query-block"), "device", names);
           field(ask("query-named-block-nodes"), "node-name", names);
         }
-        case PERIPHERAL -> children(ask("qom-list", "/machine/peripheral"), names);
-        case OBJECT -> children(ask("qom-list", "/objects"), names);
+        case PERIPHERAL -> children(ask("qom-list", "path", "/machine/peripheral"), names);
+        case OBJECT -> children(ask("qom-list", "path", "/objects"), names);
         case JOB -> field(ask("query-jobs"), "id", names);
       }
       names.remove("");
       return List.copyOf(names);
     }
 
-    /** The reply to a query, from the cache while it is fresh; an empty array if it failed. */
+    /**
+     * HMP command names from the server's {@code help} text ({@code NAME|ALIAS args -- what}), or
+     * with {@code info}, the words after {@code info} in the lines of {@code help info}.
+     */
+    synchronized List<String> hmpCommands(String help, boolean info) {
+      JsonNode text = ask("human-monitor-command", "command-line", help);
+      java.util.Set<String> names = new java.util.TreeSet<>();
+      if (text.isTextual()) {
+        for (String line : text.asText().split("\r?\n")) {
+          if (line.isEmpty() || Character.isWhitespace(line.charAt(0))) {
+            continue;
+          }
+          String[] w = line.split("\\s+");
+          if (info) {
+            if (w.length > 1 && w[0].equals("info") && !w[1].equals("--")) {
+              names.add(w[1]);
+            }
+          } else if (!w[0].equals("--")) {
+            names.addAll(List.of(w[0].split("\\|")));
+          }
+        }
+      }
+      names.remove("");
+      return List.copyOf(names);
+    }
+
+    /**
+     * The reply to a query: from the cache while it is fresh, else asked again; an empty array if
+     * it failed or has not come within the wait.
+     */
     private JsonNode ask(String... q) {
       String key = String.join(" ", q);
       long now = System.nanoTime();
       Cached c = cache.get(key);
-      if (c != null && now - c.at() < ttlNanos) {
-        return c.reply();
+      boolean fresh =
+          c != null
+              && (!c.reply().isDone() || now - c.at() < ttlNanos)
+              && !c.reply().isCompletedExceptionally();
+      if (!fresh) {
+        CompletableFuture<JsonNode> f;
+        try {
+          f = query.apply(q);
+        } catch (RuntimeException e) {
+          f = CompletableFuture.failedFuture(e);
+        }
+        c = new Cached(now, f);
+        cache.put(key, c);
       }
-      JsonNode reply;
+      JsonNode reply = null;
       try {
-        reply = query.apply(q);
-      } catch (RuntimeException e) {
-        // Nothing to offer: completion must never get in the way.
-        reply = null;
+        reply = c.reply().get(waitNanos, java.util.concurrent.TimeUnit.NANOSECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      } catch (java.util.concurrent.ExecutionException
+          | java.util.concurrent.TimeoutException
+          | java.util.concurrent.CancellationException e) {
+        // Nothing to offer now: completion must never get in the way.
       }
-      if (reply == null || !reply.isArray()) {
-        reply = org.qmp4j.protocol.QmpJson.arrayNode();
+      if (reply == null || !(reply.isArray() || reply.isTextual())) {
+        return org.qmp4j.protocol.QmpJson.arrayNode();
       }
-      cache.put(key, new Cached(System.nanoTime(), reply));
       return reply;
     }
 

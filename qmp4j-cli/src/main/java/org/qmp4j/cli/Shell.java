@@ -120,13 +120,14 @@ final class Shell {
             .parser(parser)
             .completer(
                 new SchemaCompleter(
-                    () ->
-                        schema.isDone() && !schema.isCompletedExceptionally()
-                            ? schema.join()
-                            : null,
-                    () -> commandNames.getNow(List.of()),
+                    // TAB pressed before the schema came waits for it a little.
+                    () -> soon(schema, null),
+                    () -> soon(commandNames, List.of()),
                     () -> hmp,
-                    new SchemaCompleter.LiveIds(this::query, java.time.Duration.ofSeconds(3))))
+                    new SchemaCompleter.LiveIds(
+                        this::query,
+                        java.time.Duration.ofSeconds(3),
+                        java.time.Duration.ofSeconds(2))))
             .variable(LineReader.HISTORY_FILE, historyFile)
             .variable(LineReader.HISTORY_SIZE, 5000)
             .variable(LineReader.HISTORY_FILE_SIZE, 5000)
@@ -381,20 +382,23 @@ final class Shell {
     }
   }
 
-  /** For completion: runs {@code q[0]} (with {@code path=q[1]} if given), waiting at most 1 s. */
-  private JsonNode query(String[] q) {
-    CompletableFuture<JsonNode> f =
-        q.length == 1
-            ? client.executeAsync(q[0])
-            : client.executeAsync(q[0], QmpJson.objectNode().put("path", q[1]));
+  /** The value of {@code f}, waiting up to 2 s; {@code otherwise} if it failed or is not there. */
+  private static <T> T soon(CompletableFuture<T> f, T otherwise) {
     try {
-      return f.get(1, java.util.concurrent.TimeUnit.SECONDS);
+      return f.get(2, java.util.concurrent.TimeUnit.SECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      throw new CancellationException();
+      return otherwise;
     } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
-      throw new IllegalStateException(e);
+      return otherwise;
     }
+  }
+
+  /** For completion: sends {@code q[0]}, with {@code q[1]=q[2]} if given. */
+  private CompletableFuture<JsonNode> query(String[] q) {
+    return q.length == 1
+        ? client.executeAsync(q[0])
+        : client.executeAsync(q[0], QmpJson.objectNode().put(q[1], q[2]));
   }
 
   private void onEvent(QmpEvent e) {

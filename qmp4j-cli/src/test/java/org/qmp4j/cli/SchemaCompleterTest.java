@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
 import org.jline.reader.Candidate;
 import org.junit.jupiter.api.Test;
 import org.qmp4j.protocol.QmpJson;
@@ -32,12 +33,25 @@ class SchemaCompleterTest {
                   + " {\"device\": \"\", \"qdev\": \"\"}]");
       case "query-named-block-nodes" ->
           QmpJson.parse("[{\"node-name\": \"n0\"}, {\"node-name\": \"#block123\"}]");
-      case "qom-list /machine/peripheral" ->
+      case "qom-list path /machine/peripheral" ->
           QmpJson.parse(
               "[{\"name\": \"type\", \"type\": \"string\"},"
                   + " {\"name\": \"net0\", \"type\": \"child<virtio-net-pci>\"},"
                   + " {\"name\": \"disk0dev\", \"type\": \"child<virtio-blk-pci>\"}]");
       case "query-jobs" -> QmpJson.parse("[{\"id\": \"backup0\", \"type\": \"backup\"}]");
+        // As QEMU 7.2 prints them.
+      case "human-monitor-command command-line help" ->
+          com.fasterxml.jackson.databind.node.TextNode.valueOf(
+              "announce_self [interfaces] [id] -- Trigger GARP/RARP announcements\r\n"
+                  + "block_job_cancel [-f] device -- stop an active background block operation"
+                  + " (use -f\r\n\t\t\t if you want to abort the operation immediately\r\n"
+                  + "cont|c  -- resume emulation\r\n"
+                  + "info [subcommand] -- show various information about the system state\r\n");
+      case "human-monitor-command command-line help info" ->
+          com.fasterxml.jackson.databind.node.TextNode.valueOf(
+              "info balloon  -- show balloon information\r\n"
+                  + "info block [-n] [-v] [device] -- show info of one block device\r\n"
+                  + "info block-jobs  -- show progress of ongoing block device operations\r\n");
       default -> throw new IllegalStateException("CommandNotFound");
     };
   }
@@ -47,7 +61,10 @@ class SchemaCompleterTest {
           SimulatedMachine::schema,
           List::of,
           () -> false,
-          new SchemaCompleter.LiveIds(this::reply, Duration.ofSeconds(3)));
+          new SchemaCompleter.LiveIds(
+              q -> CompletableFuture.supplyAsync(() -> reply(q)),
+              Duration.ofSeconds(3),
+              Duration.ofSeconds(5)));
 
   private Set<String> values(String line) {
     List<String> words = ArgumentSyntax.split(line);
@@ -127,6 +144,31 @@ class SchemaCompleterTest {
   }
 
   @Test
+  void aLateReplyIsKeptForTheNextTab() {
+    CompletableFuture<JsonNode> late = new CompletableFuture<>();
+    SchemaCompleter slow =
+        new SchemaCompleter(
+            SimulatedMachine::schema,
+            List::of,
+            () -> false,
+            new SchemaCompleter.LiveIds(
+                q -> {
+                  asked.add(String.join(" ", q));
+                  return late;
+                },
+                Duration.ofSeconds(3),
+                Duration.ofMillis(50)));
+    assertEquals(List.of(), slow.complete(List.of("job-cancel", "id="), 1, "id="));
+    late.complete(QmpJson.parse("[{\"id\": \"j1\"}]"));
+    assertEquals(
+        List.of("id=j1"),
+        slow.complete(List.of("job-cancel", "id="), 1, "id=").stream()
+            .map(Candidate::value)
+            .toList());
+    assertEquals(List.of("query-jobs"), asked);
+  }
+
+  @Test
   void aFailingQueryOffersNothing() {
     SchemaCompleter failing =
         new SchemaCompleter(
@@ -134,10 +176,32 @@ class SchemaCompleterTest {
             List::of,
             () -> false,
             new SchemaCompleter.LiveIds(
-                q -> {
-                  throw new IllegalStateException("gone");
-                },
-                Duration.ofSeconds(3)));
+                q -> CompletableFuture.failedFuture(new IllegalStateException("gone")),
+                Duration.ofSeconds(3),
+                Duration.ofSeconds(1)));
     assertEquals(List.of(), failing.complete(List.of("eject", "id="), 1, "id="));
+  }
+
+  @Test
+  void hmpCommandsFromTheServersHelp() {
+    SchemaCompleter hmp =
+        new SchemaCompleter(
+            SimulatedMachine::schema,
+            List::of,
+            () -> true,
+            new SchemaCompleter.LiveIds(
+                q -> CompletableFuture.supplyAsync(() -> reply(q)),
+                Duration.ofSeconds(3),
+                Duration.ofSeconds(5)));
+    Set<String> first = new TreeSet<>();
+    hmp.completeHmp(List.of("c"), 0).forEach(c -> first.add(c.value()));
+    assertTrue(
+        first.containsAll(Set.of("announce_self", "block_job_cancel", "cont", "c", "info")),
+        first.toString());
+    assertTrue(first.contains("!hmp"), first.toString());
+    assertTrue(first.stream().noneMatch(w -> w.startsWith("if") || w.isBlank()), first.toString());
+    Set<String> info = new TreeSet<>();
+    hmp.completeHmp(List.of("info", ""), 1).forEach(c -> info.add(c.value()));
+    assertEquals(Set.of("balloon", "block", "block-jobs"), info);
   }
 }

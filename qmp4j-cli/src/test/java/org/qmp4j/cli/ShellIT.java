@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -19,10 +20,12 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.qmp4j.client.QmpClient;
 import org.qmp4j.testing.Qemu;
+import org.qmp4j.testing.QemuProcess;
 
 /**
  * {@code qmp4j shell} as a person uses it: the runnable jar in a real terminal (tmux), keys typed
- * with {@code send-keys}, the screen read with {@code capture-pane}.
+ * with {@code send-keys}, the screen read with {@code capture-pane}; against {@code qmp4j serve}
+ * and against QEMU 7.2.
  */
 class ShellIT {
 
@@ -105,6 +108,124 @@ class ShellIT {
     waitForScreen(s, t -> t.contains("SHELL-EXIT=0"));
   }
 
+  @Test
+  void completionHistoryAndTransactionOnTheSimulator() throws Exception {
+    Path sock = dir.resolve("qmp.sock");
+    serve =
+        new ProcessBuilder(java("serve", "--demo", "--qmp", "unix:" + sock))
+            .redirectErrorStream(true)
+            .redirectOutput(dir.resolve("serve.log").toFile())
+            .start();
+    waitFor(() -> Files.exists(sock), "the serve socket " + sock);
+    String s = startShell("unix:" + sock);
+    waitForScreen(s, t -> lastLine(t).equals("(qmp)"));
+
+    // TAB completes a device id from the server, then an argument name, then a boolean.
+    keys(s, "eject id=c", "Tab");
+    waitForScreen(s, t -> lastLine(t).equals("(qmp) eject id=cd0dev"));
+    keys(s, "f", "Tab");
+    waitForScreen(s, t -> lastLine(t).equals("(qmp) eject id=cd0dev force="));
+    keys(s, "t", "Tab");
+    waitForScreen(s, t -> lastLine(t).equals("(qmp) eject id=cd0dev force=true"));
+    keys(s, "Enter");
+    waitForScreen(s, t -> t.contains(" event DEVICE_TRAY_MOVED "));
+
+    // Up recalls the line.
+    waitForScreen(s, t -> lastLine(t).equals("(qmp)"));
+    keys(s, "Up");
+    waitForScreen(s, t -> lastLine(t).equals("(qmp) eject id=cd0dev force=true"));
+    keys(s, "C-u");
+    waitForScreen(s, t -> lastLine(t).equals("(qmp)"));
+
+    // A transaction over several lines, shown as sent with !verbose.
+    keys(s, "!verbose", "Enter", "transaction(", "Enter");
+    waitForScreen(s, t -> lastLine(t).equals("...>"));
+    keys(s, "block-dirty-bitmap-add node=disk0 name=bm0", "Enter", ")", "Enter");
+    String screen =
+        waitForScreen(s, t -> t.contains("CommandNotFound: The command transaction has not been"));
+    assertTrue(
+        screen.contains(
+            "--> {\"execute\": \"transaction\", \"arguments\": {\"actions\": [{\"type\":"
+                + " \"block-dirty-bitmap-add\", \"data\": {\"node\": \"disk0\", \"name\":"
+                + " \"bm0\"}}]}"),
+        screen);
+    waitForScreen(s, t -> lastLine(t).equals("(qmp)"));
+    keys(s, "quit", "Enter");
+    waitForScreen(s, t -> t.contains("SHELL-EXIT=0"));
+
+    // The next shell has the history of this one.
+    String again = startShell("unix:" + sock);
+    waitForScreen(again, t -> lastLine(t).equals("(qmp)"));
+    keys(again, "Up", "Up");
+    waitForScreen(again, t -> lastLine(t).equals("(qmp) )"));
+    keys(again, "C-u", "exit", "Enter");
+    waitForScreen(again, t -> t.contains("SHELL-EXIT=0"));
+  }
+
+  @Test
+  void shellOnQemu() throws Exception {
+    try (QemuProcess qemu = QemuProcess.builder().monitor("mon0").monitor("mon1").start()) {
+      String s = startShell("unix:" + qemu.socket("mon0"));
+      String screen = waitForScreen(s, t -> lastLine(t).equals("(qmp)"));
+      assertTrue(screen.contains("connected to unix:" + qemu.socket("mon0")), screen);
+      assertTrue(screen.matches("(?s).*\nQEMU 7\\.2\\.\\d+.*, capabilities: oob\n.*"), screen);
+
+      // A command and its output; TAB completes a command name and an enum value.
+      keys(s, "query-statu", "Tab");
+      waitForScreen(s, t -> lastLine(t).equals("(qmp) query-status"));
+      keys(s, "Enter");
+      waitForScreen(s, t -> t.contains("\"status\": \"prelaunch\""));
+      keys(s, "blockdev-add driver=null-c", "Tab");
+      waitForScreen(s, t -> lastLine(t).equals("(qmp) blockdev-add driver=null-co"));
+      keys(s, " node-name=n0 size=1048576", "Enter");
+      waitForScreen(s, t -> lastLine(t).equals("(qmp)"));
+
+      // Node names come from the server.
+      keys(s, "blockdev-del node-name=", "Tab");
+      waitForScreen(s, t -> lastLine(t).equals("(qmp) blockdev-del node-name=n0"));
+      keys(s, "C-u");
+
+      // An error is one line and the shell goes on.
+      keys(s, "device_del id=nosuch", "Enter");
+      waitForScreen(s, t -> t.contains("DeviceNotFound: Device 'nosuch' not found"));
+      waitForScreen(s, t -> lastLine(t).equals("(qmp)"));
+
+      // A real transaction.
+      keys(s, "transaction(", "Enter");
+      waitForScreen(s, t -> lastLine(t).equals("...>"));
+      keys(s, "block-dirty-bitmap-add node=n0 name=bm0", "Enter", ")", "Enter");
+      waitForScreen(s, t -> lastLine(t).equals("(qmp)") && t.contains("\n{}\n"));
+      try (QmpClient other = QmpClient.connect("unix:" + qemu.socket("mon1"))) {
+        JsonNode bitmaps = other.execute("query-named-block-nodes").get(0).path("dirty-bitmaps");
+        assertEquals("bm0", bitmaps.get(0).path("name").asText(), bitmaps.toString());
+
+        // An event while a line is typed: printed above it, the line stays.
+        keys(s, "query-na");
+        waitForScreen(s, t -> lastLine(t).equals("(qmp) query-na"));
+        other.execute("cont");
+        screen = waitForScreen(s, t -> t.contains(" event RESUME"));
+        assertEquals("(qmp) query-na", lastLine(screen), screen);
+        keys(s, "C-u");
+      }
+
+      // HMP mode, with completion of HMP commands and of info's subcommands.
+      keys(s, "!hmp", "Enter");
+      waitForScreen(s, t -> lastLine(t).equals("(hmp)"));
+      keys(s, "info statu", "Tab");
+      waitForScreen(s, t -> lastLine(t).equals("(hmp) info status"));
+      keys(s, "Enter");
+      waitForScreen(s, t -> t.contains("VM status: running"));
+      keys(s, "announce_se", "Tab");
+      waitForScreen(s, t -> lastLine(t).equals("(hmp) announce_self"));
+      keys(s, "C-u", "stop", "Enter", "info status", "Enter");
+      waitForScreen(s, t -> t.contains("VM status: paused"));
+      keys(s, "!hmp", "Enter");
+      waitForScreen(s, t -> lastLine(t).equals("(qmp)"));
+      keys(s, "C-d");
+      waitForScreen(s, t -> t.contains("SHELL-EXIT=0"));
+    }
+  }
+
   private String startShell(String address) throws Exception {
     assumeTmux();
     String name = "qmp4j-it-" + ProcessHandle.current().pid() + "-" + sessions.size();
@@ -173,7 +294,7 @@ class ShellIT {
 
   private static void keys(String session, String... keys) throws Exception {
     for (String k : keys) {
-      boolean named = k.equals("Enter") || k.equals("Tab") || k.startsWith("C-");
+      boolean named = k.equals("Enter") || k.equals("Tab") || k.equals("Up") || k.startsWith("C-");
       List<String> c = new ArrayList<>(List.of("send-keys", "-t", session));
       if (!named) {
         c.add("-l");
