@@ -2,12 +2,12 @@ package org.qmp4j.server.internal;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
 import java.nio.channels.CancelledKeyException;
 import java.nio.channels.ClosedSelectorException;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
 import java.util.PriorityQueue;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -37,6 +37,10 @@ final class IoLoop implements AutoCloseable {
   private final List<Runnable> afterBatch = new ArrayList<>();
   private final CountDownLatch stopped = new CountDownLatch(1);
   private volatile boolean running = true;
+  // Sessions read into and write from this one direct buffer (loop thread only), copying to and
+  // from their own heap buffers: a heap buffer handed to a channel makes the JDK go through a
+  // temporary direct buffer of its own, and a direct buffer per session would cost memory.
+  private final ByteBuffer ioBuffer = ByteBuffer.allocateDirect(64 * 1024);
 
   IoLoop(String name) {
     try {
@@ -55,6 +59,11 @@ final class IoLoop implements AutoCloseable {
 
   Selector selector() {
     return selector;
+  }
+
+  /** The loop's direct I/O buffer; call from the loop thread, and do not keep it. */
+  ByteBuffer ioBuffer() {
+    return ioBuffer;
   }
 
   /** Runs {@code task} on the loop thread, after what is already queued. */
@@ -118,21 +127,15 @@ final class IoLoop implements AutoCloseable {
     try {
       while (running) {
         long timeoutMillis = runDueTimers();
+        // The consumer forms of select() hand each ready key over directly, without the
+        // selected-key set and its iterator.
         if (tasks.isEmpty() && afterBatch.isEmpty()) {
-          if (timeoutMillis < 0) {
-            selector.select();
-          } else {
-            selector.select(Math.max(1, timeoutMillis));
-          }
+          selector.select(dispatcher, timeoutMillis < 0 ? 0 : Math.max(1, timeoutMillis));
         } else {
-          selector.selectNow();
+          selector.selectNow(dispatcher);
         }
-        wakeupPending.set(false);
-        Iterator<SelectionKey> it = selector.selectedKeys().iterator();
-        while (it.hasNext()) {
-          SelectionKey key = it.next();
-          it.remove();
-          dispatch(key);
+        if (wakeupPending.get()) {
+          wakeupPending.set(false);
         }
         Runnable task;
         while ((task = tasks.poll()) != null) {
@@ -159,6 +162,8 @@ final class IoLoop implements AutoCloseable {
       stopped.countDown();
     }
   }
+
+  private final java.util.function.Consumer<SelectionKey> dispatcher = this::dispatch;
 
   private void dispatch(SelectionKey key) {
     Object attachment = key.attachment();

@@ -115,7 +115,8 @@ final class Monitor {
   void resume() {
     if (--suspended == 0) {
       Session s = session;
-      if (s != null) {
+      // A session that is parsing goes on by itself; any other one is nudged.
+      if (s != null && !s.processing()) {
         server.loop().execute(s::process);
       }
     }

@@ -38,14 +38,23 @@ final class OutputBuffer {
     end = pending;
   }
 
-  /** Writes as much as the channel takes; returns true if everything went. */
-  boolean writeTo(Endpoint channel) throws IOException {
+  /**
+   * Writes as much as the channel takes, through {@code direct} (a scratch buffer); returns true if
+   * everything went.
+   */
+  boolean writeTo(Endpoint channel, ByteBuffer direct) throws IOException {
     while (start < end) {
-      int n = channel.write(ByteBuffer.wrap(bytes, start, end - start));
+      int len = Math.min(end - start, direct.capacity());
+      direct.clear();
+      direct.put(bytes, start, len).flip();
+      int n = channel.write(direct);
       if (n <= 0) {
         return false;
       }
       start += n;
+      if (n < len) {
+        return false;
+      }
     }
     start = 0;
     end = 0;

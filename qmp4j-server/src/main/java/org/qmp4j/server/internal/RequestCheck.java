@@ -17,6 +17,9 @@ final class RequestCheck {
 
   /** The problem QEMU reports for this request object, or {@code null} if it is well-formed. */
   static String check(ObjectNode request, boolean allowOob) {
+    if (wellFormed(request, allowOob)) {
+      return null; // no problem in any order: skip sorting the members
+    }
     String execKey = null;
     for (String key : qdictOrder(request)) {
       JsonNode value = request.get(key);
@@ -37,6 +40,30 @@ final class RequestCheck {
       }
     }
     return execKey == null ? "QMP input lacks member 'execute'" : null;
+  }
+
+  /** Whether the request has no problem at all (then the order of its members does not matter). */
+  private static boolean wellFormed(ObjectNode request, boolean allowOob) {
+    JsonNode execute = request.get("execute");
+    JsonNode execOob = allowOob ? request.get("exec-oob") : null;
+    if (execute == null ? execOob == null || !execOob.isTextual() : execOob != null) {
+      return false;
+    }
+    if (execute != null && !execute.isTextual()) {
+      return false;
+    }
+    int known = 1;
+    JsonNode arguments = request.get("arguments");
+    if (arguments != null) {
+      if (!arguments.isObject()) {
+        return false;
+      }
+      known++;
+    }
+    if (request.get("id") != null) {
+      known++;
+    }
+    return known == request.size();
   }
 
   private static List<String> qdictOrder(ObjectNode object) {

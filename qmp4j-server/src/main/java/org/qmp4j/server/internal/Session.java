@@ -183,14 +183,17 @@ final class Session implements QmpSession, QmpReader.Handler, IoLoop.Readiness {
       in = larger.flip();
     }
     in.compact();
+    ByteBuffer direct = server.loop().ioBuffer();
+    direct.clear().limit(Math.min(direct.capacity(), in.remaining()));
     int n;
     try {
-      n = channel.read(in);
+      n = channel.read(direct);
     } catch (IOException e) {
       in.flip();
       closeNow();
       return;
     }
+    in.put(direct.flip());
     in.flip();
     if (n < 0 && !inputEnded) {
       inputEnded = true;
@@ -204,30 +207,57 @@ final class Session implements QmpSession, QmpReader.Handler, IoLoop.Readiness {
     if (processing || !open) {
       return;
     }
-    processing = true;
-    try {
-      while (open && in.hasRemaining() && !monitor.suspended() && !outputBlocked) {
-        reader.feed(in, this);
+    while (true) {
+      processing = true;
+      try {
+        while (open && in.hasRemaining() && !monitor.suspended() && !outputBlocked) {
+          reader.feed(in, this);
+        }
+      } finally {
+        processing = false;
       }
-    } finally {
-      processing = false;
-    }
-    if (!open) {
-      return;
+      if (!open) {
+        return;
+      }
+      // Replies made while parsing go out now, in one write, before the loop does anything else:
+      // the peer of a sequential round trip is waiting for exactly this.
+      if (out.pending() == 0) {
+        break;
+      }
+      if (!writeOut()) {
+        return;
+      }
+      if (outputBlocked && out.pending() <= server.outputHighWater()) {
+        outputBlocked = false;
+        continue;
+      }
+      break;
     }
     if (inputEnded && !in.hasRemaining() && !monitor.suspended() && !outputBlocked) {
       // QEMU reads the end of the stream only after everything before it, and has written its
-      // replies by then; ours may still wait for the end of the batch: send them, then close.
+      // replies by then: close once ours are written too (the write interest finishes the job).
       closing = true;
       if (out.pending() == 0) {
         closeNow();
-      } else if (!flushScheduled) {
-        flushScheduled = true;
-        server.loop().afterBatch(this::flush);
+        return;
       }
-      return;
     }
     updateInterest();
+  }
+
+  /** Writes what the peer takes now; false if that failed and the session closed. */
+  private boolean writeOut() {
+    try {
+      writeBlocked = !out.writeTo(channel, server.loop().ioBuffer());
+      return true;
+    } catch (IOException e) {
+      closeNow();
+      return false;
+    }
+  }
+
+  boolean processing() {
+    return processing;
   }
 
   @Override
@@ -294,7 +324,8 @@ final class Session implements QmpSession, QmpReader.Handler, IoLoop.Readiness {
       closeNow();
       return;
     }
-    if (!flushScheduled) {
+    if (!flushScheduled && !processing) {
+      // (while processing, process() writes before it returns)
       flushScheduled = true;
       server.loop().afterBatch(this::flush);
     }
@@ -306,13 +337,7 @@ final class Session implements QmpSession, QmpReader.Handler, IoLoop.Readiness {
 
   private void flush() {
     flushScheduled = false;
-    if (!open) {
-      return;
-    }
-    try {
-      writeBlocked = !out.writeTo(channel);
-    } catch (IOException e) {
-      closeNow();
+    if (!open || !writeOut()) {
       return;
     }
     if (closing && !writeBlocked) {
