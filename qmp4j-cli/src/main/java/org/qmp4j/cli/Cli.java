@@ -145,6 +145,12 @@ final class Cli {
 
   private static String hint(QmpAddress address, RuntimeException e) {
     String m = String.valueOf(e.getMessage()).toLowerCase(java.util.Locale.ROOT);
+    if ((m.contains("refused") || m.contains("no such file")) && m.contains("is qemu running")) {
+      // The transport already asked whether QEMU is running there.
+      return address instanceof QmpAddress.Unix
+          ? " (or serve a simulated machine there: qmp4j serve --qmp " + address + ")"
+          : "";
+    }
     if (m.contains("refused") || m.contains("no such file")) {
       return address instanceof QmpAddress.Unix
           ? " (is QEMU running with -qmp unix:PATH,server=on,wait=off? try: qmp4j serve --qmp "

@@ -2,7 +2,9 @@ package org.qmp4j.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.PrintWriter;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import org.qmp4j.client.QmpClient;
@@ -70,6 +72,62 @@ final class ExecCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
+    return run(spec.commandLine().getOut(), spec.commandLine().getErr());
+  }
+
+  /**
+   * Runs {@code exec} without picocli when {@code args} are {@code exec}, two or more plain words
+   * and only the options {@code --pretty}, {@code --compact} and {@code --timeout S}, each once;
+   * returns null for anything else (help, a usage error, another command), which picocli then
+   * handles as before.
+   */
+  static Integer fastPath(PrintWriter out, PrintWriter err, String[] args) {
+    if (args.length < 3 || !args[0].equals("exec")) {
+      return null;
+    }
+    ExecCommand c = new ExecCommand();
+    List<String> words = new ArrayList<>();
+    for (int i = 1; i < args.length; i++) {
+      String a = args[i];
+      if (!a.startsWith("-")) {
+        words.add(a);
+      } else if (a.equals("--pretty") && c.pretty == null) {
+        c.pretty = true;
+      } else if (a.equals("--compact") && c.compact == null) {
+        c.compact = true;
+      } else if ((a.equals("--timeout") || a.startsWith("--timeout="))
+          && c.timeoutSeconds == null) {
+        String value =
+            a.equals("--timeout") ? (i + 1 < args.length ? args[++i] : "") : a.substring(10);
+        try {
+          c.timeoutSeconds = Double.valueOf(value);
+        } catch (NumberFormatException e) {
+          return null;
+        }
+      } else {
+        return null;
+      }
+    }
+    if (words.size() < 2) {
+      return null;
+    }
+    c.address = words.get(0);
+    c.command = words.get(1);
+    c.arguments = words.subList(2, words.size());
+    try {
+      return c.run(out, err);
+    } catch (Exception e) {
+      try {
+        return Main.report(e, "qmp4j exec", err);
+      } catch (RuntimeException bug) {
+        throw bug;
+      } catch (Exception bug) {
+        throw new IllegalStateException(bug);
+      }
+    }
+  }
+
+  private int run(PrintWriter out, PrintWriter err) {
     if (command.startsWith("{") && arguments != null && !arguments.isEmpty()) {
       throw new Cli.Failure(
           Main.EXIT_USAGE, "qmp4j exec: a JSON request takes no further arguments");
@@ -89,17 +147,15 @@ final class ExecCommand implements Callable<Integer> {
         ObjectNode reply = client.executeRaw(command);
         JsonNode error = reply.get("error");
         if (error != null) {
-          spec.commandLine()
-              .getErr()
-              .println(error.path("class").asText() + ": " + error.path("desc").asText());
+          err.println(error.path("class").asText() + ": " + error.path("desc").asText());
           return Main.EXIT_FAILURE;
         }
         result = reply.get("return");
       } else {
         result = client.execute(cmd);
       }
-      spec.commandLine().getOut().println(Cli.json(result, Cli.pretty(pretty, compact)));
-      spec.commandLine().getOut().flush();
+      out.println(Cli.json(result, Cli.pretty(pretty, compact)));
+      out.flush();
       return Main.EXIT_OK;
     }
   }

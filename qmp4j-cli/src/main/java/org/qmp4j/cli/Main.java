@@ -98,6 +98,14 @@ public final class Main implements Callable<Integer> {
 
   /** Runs the {@code qmp4j} command with the given streams and returns its exit status. */
   static int run(PrintWriter out, PrintWriter err, String... args) {
+    // exec, the command scripts run most, starts without building picocli's model (a third of its
+    // start-up) when its arguments are plain; anything else goes through picocli.
+    Integer fast = ExecCommand.fastPath(out, err, args);
+    if (fast != null) {
+      out.flush();
+      err.flush();
+      return fast;
+    }
     int status = commandLine(out, err, args).execute(args);
     out.flush();
     err.flush();
@@ -117,8 +125,10 @@ public final class Main implements Callable<Integer> {
     COMMANDS.put("bench", BenchCommand::new);
     COMMANDS.put("job", JobCommand::new);
     COMMANDS.put("migrate", MigrateCommand::new);
-    COMMANDS.put("help", CommandLine.HelpCommand::new);
-    COMMANDS.put("generate-completion", picocli.AutoComplete.GenerateCompletion::new);
+    // Lambdas, not constructor references: picocli's classes load only when a command line is
+    // built.
+    COMMANDS.put("help", () -> new CommandLine.HelpCommand());
+    COMMANDS.put("generate-completion", () -> new picocli.AutoComplete.GenerateCompletion());
   }
 
   /** The {@code qmp4j} command with every subcommand, writing to the given streams. */
@@ -142,14 +152,37 @@ public final class Main implements Callable<Integer> {
     }
     cli.setOut(out).setErr(err);
     cli.setExecutionExceptionHandler(Main::failed);
+    cli.setParameterExceptionHandler(Main::usageError);
     return cli;
+  }
+
+  /**
+   * A usage error: what is wrong, picocli's suggestions for a mistyped name, the synopsis, and
+   * where to read more; not the whole help, which would bury the one line that matters.
+   */
+  private static int usageError(CommandLine.ParameterException e, String[] args) {
+    CommandLine command = e.getCommandLine();
+    PrintWriter err = command.getErr();
+    err.println(e.getMessage());
+    CommandLine.UnmatchedArgumentException.printSuggestions(e, err);
+    err.print("Usage: " + command.getHelp().synopsis(0));
+    err.println(
+        "Try '" + command.getCommandSpec().qualifiedName() + " --help' for more information.");
+    err.flush();
+    return EXIT_USAGE;
   }
 
   /** Reports what went wrong in one line on stderr and picks the exit status. */
   private static int failed(Exception e, CommandLine command, CommandLine.ParseResult parsed)
       throws Exception {
-    PrintWriter err = command.getErr();
-    String name = command.getCommandSpec().qualifiedName();
+    return report(e, command.getCommandSpec().qualifiedName(), command.getErr());
+  }
+
+  /**
+   * Prints what went wrong, as {@code name: message} or {@code CLASS: desc}, and returns the exit
+   * status; rethrows what is a bug rather than a failure.
+   */
+  static int report(Exception e, String name, PrintWriter err) throws Exception {
     if (e instanceof Cli.Failure f) {
       err.println(f.getMessage());
       return f.status;
