@@ -186,9 +186,14 @@ final class ServeCommand implements Callable<Integer> {
     try {
       SimulatorOptions options =
           new SimulatorOptions(
-              addresses, stopped, pretty, name, demo && !nodefaults, machineWords());
+              addresses,
+              stopped,
+              pretty,
+              name,
+              demo && !nodefaults,
+              machineWords(),
+              guestAgents == null ? List.of() : guestAgents);
       vm = SimulatorMain.start(options, log);
-      GuestAgentOption.listen(vm, guestAgents, log);
     } catch (IllegalArgumentException | IOException e) {
       throw new Cli.Failure(Main.EXIT_USAGE, "qmp4j serve: " + e.getMessage());
     }

@@ -38,6 +38,12 @@ final class QemuCommandLine {
 
   final List<Monitor> monitors = new ArrayList<>();
 
+  /**
+   * Addresses of the guest agent's channels: the socket chardevs of {@code virtserialport}s named
+   * {@code org.qemu.guest_agent.0}, as libvirt wires qemu-ga.
+   */
+  final List<String> guestAgents = new ArrayList<>();
+
   /** Machine options as command-line words, for {@link SimulatedMachine.Builder#option}. */
   final List<String> machine = new ArrayList<>();
 
@@ -58,6 +64,7 @@ final class QemuCommandLine {
   static QemuCommandLine parse(List<String> args) {
     QemuCommandLine c = new QemuCommandLine();
     List<String[]> mons = new ArrayList<>();
+    List<String> devices = new ArrayList<>();
     for (int i = 0; i < args.size(); i++) {
       String given = args.get(i);
       if (!given.startsWith("-") || given.equals("-")) {
@@ -112,6 +119,9 @@ final class QemuCommandLine {
       if (MACHINE.contains(o)) {
         c.machine.add(o);
         c.machine.add(v);
+        if (o.equals("-device")) {
+          devices.add(v);
+        }
         continue;
       }
       switch (o) {
@@ -144,7 +154,69 @@ final class QemuCommandLine {
     for (String[] m : mons) {
       c.monitor(m[0], m[1]);
     }
+    for (String d : devices) {
+      c.deviceChardev(d);
+    }
+    for (Map<String, String> chardev : c.chardevs.values()) {
+      if (!chardev.containsKey(USED)) {
+        throw new IllegalArgumentException(
+            chardev.get("x-text")
+                + ": a chardev that is neither a QMP monitor's (-mon chardev=...,mode=control) nor"
+                + " the guest agent's channel (-device virtserialport,chardev=...,"
+                + "name="
+                + GUEST_AGENT_PORT
+                + ") is not simulated by the qmp4j QEMU stand-in");
+      }
+    }
     return c;
+  }
+
+  /** The name of the virtio-serial port the guest's qemu-ga opens. */
+  static final String GUEST_AGENT_PORT = "org.qemu.guest_agent.0";
+
+  /** Marks a chardev that a monitor or a device uses. */
+  private static final String USED = "x-used";
+
+  /**
+   * A {@code -device} with {@code chardev=}: the guest agent's port gets a channel on the chardev's
+   * socket; a chardev for anything else (another port, a console, a serial port) is refused.
+   */
+  private void deviceChardev(String v) {
+    Map<String, String> p = QemuOpts.parse(v, "driver");
+    String id = p.get("chardev");
+    if (id == null) {
+      return;
+    }
+    String driver = p.getOrDefault("driver", "");
+    if (!driver.equals("virtserialport") || !GUEST_AGENT_PORT.equals(p.get("name"))) {
+      throw new IllegalArgumentException(
+          "-device "
+              + v
+              + ": a chardev is simulated by the qmp4j QEMU stand-in only for the guest agent's"
+              + " channel (virtserialport with name="
+              + GUEST_AGENT_PORT
+              + "); no serial console or other port");
+    }
+    Map<String, String> chardev = chardevs.get(id);
+    if (chardev == null) {
+      throw new IllegalArgumentException(
+          "-device " + v + ": Property '" + driver + ".chardev' can't find value '" + id + "'");
+    }
+    if (chardev.containsKey(USED)) {
+      throw new IllegalArgumentException(
+          "-device "
+              + v
+              + ": Property '"
+              + driver
+              + ".chardev' can't take value '"
+              + id
+              + "': Device '"
+              + id
+              + "' is in use");
+    }
+    chardev.put(USED, "device");
+    String text = chardev.get("x-text");
+    guestAgents.add(socket(text, text.substring(text.indexOf(' ') + 1), chardev, false));
   }
 
   private void chardev(String given, String v) {
@@ -176,6 +248,9 @@ final class QemuCommandLine {
     if (chardev == null) {
       throw new IllegalArgumentException(given + " " + v + ": chardev \"" + id + "\" not found");
     }
+    if (chardev.containsKey(USED)) {
+      throw new IllegalArgumentException(given + " " + v + ": Device '" + id + "' is in use");
+    }
     String mode = p.getOrDefault("mode", "readline");
     if (!mode.equals("control")) {
       throw new IllegalArgumentException(
@@ -186,6 +261,7 @@ final class QemuCommandLine {
     }
     String text = chardev.get("x-text");
     String address = socket(text, text.substring(text.indexOf(' ') + 1), chardev, false);
+    chardev.put(USED, "monitor");
     monitors.add(new Monitor(address, on(p.getOrDefault("pretty", "off"))));
   }
 
@@ -250,6 +326,8 @@ final class QemuCommandLine {
         "-qmp unix:PATH,server=on,wait=off | tcp:HOST:PORT,server=on,wait=off  (also -qmp-pretty)",
         "-chardev socket,id=ID,path=PATH|host=HOST,port=PORT,server=on,wait=off",
         "-mon [chardev=]ID,mode=control[,pretty=on]",
+        "-device virtserialport,chardev=ID,name=org.qemu.guest_agent.0,...   the guest agent's"
+            + " channel",
         "-S                       stay in prelaunch until cont",
         "-name [guest=]NAME[,...] -uuid UUID",
         "-machine [type=]pc|q35|none[,accel=kvm|tcg]   -accel kvm|tcg   -enable-kvm",

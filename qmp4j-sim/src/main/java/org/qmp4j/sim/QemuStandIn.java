@@ -21,9 +21,11 @@ import java.util.concurrent.TimeoutException;
 /**
  * A {@code qemu-system-x86_64} stand-in: takes the options management tools use to start QEMU with
  * a QMP monitor ({@link QemuCommandLine}), runs a {@link SimulatedMachine} so described behind
- * those monitors, and behaves as the QEMU process does: messages and exit status 1 for a command
- * line it refuses, {@code -daemonize} (the command returns once the monitors listen), {@code
- * -pidfile}, exit status 0 after {@code quit} or a terminating signal.
+ * those monitors (and its {@linkplain SimulatedMachine#guestAgent() guest agent} behind the socket
+ * chardev of a {@code virtserialport} named {@code org.qemu.guest_agent.0}), and behaves as the
+ * QEMU process does: messages and exit status 1 for a command line it refuses, {@code -daemonize}
+ * (the command returns once the monitors listen), {@code -pidfile}, exit status 0 after {@code
+ * quit} or a terminating signal.
  *
  * <pre>
  * java -cp qmp4j.jar org.qmp4j.sim.QemuStandIn -machine pc -nodefaults -display none -S \
@@ -107,6 +109,14 @@ public final class QemuStandIn {
           SimulatorMain.listen(vm, m.address(), m.pretty());
         } catch (IOException | RuntimeException e) {
           err.println(PROGRAM + ": " + m.address() + ": Failed to bind socket: " + e.getMessage());
+          return 1;
+        }
+      }
+      for (String address : c.guestAgents) {
+        try {
+          SimulatorMain.listenGuestAgent(vm, address);
+        } catch (IOException | RuntimeException e) {
+          err.println(PROGRAM + ": " + address + ": Failed to bind socket: " + e.getMessage());
           return 1;
         }
       }

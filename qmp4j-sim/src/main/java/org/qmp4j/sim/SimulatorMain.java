@@ -3,15 +3,19 @@ package org.qmp4j.sim;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.net.InetSocketAddress;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.ExecutionException;
+import org.qmp4j.protocol.QmpConnectionException;
+import org.qmp4j.transport.QmpAddress;
 
 /**
  * {@code qmp4j serve}: runs a simulated machine behind one QMP monitor per address until a client
  * sends {@code quit} (or the guest powers off), then exits with QEMU's status.
  *
  * <pre>
- * java -cp ... org.qmp4j.sim.SimulatorMain --qmp unix:/tmp/qmp.sock [-S] [--pretty] [--name NAME]
+ * java -cp ... org.qmp4j.sim.SimulatorMain --qmp unix:/tmp/qmp.sock [-S] [--pretty] [--name NAME] \
+ *     [--guest-agent unix:/tmp/qga.sock] [QEMU's machine options]
  * </pre>
  */
 public final class SimulatorMain {
@@ -49,7 +53,11 @@ public final class SimulatorMain {
     }
   }
 
-  /** Starts the machine and its monitors, and returns at once. */
+  /**
+   * Starts the machine, its monitors and its guest agent's channels, and returns at once.
+   *
+   * @throws IOException if an address cannot be listened on (the machine is closed then)
+   */
   public static SimulatedMachine start(SimulatorOptions options, PrintStream log)
       throws IOException {
     SimulatedMachine vm = options.machine().build();
@@ -60,11 +68,35 @@ public final class SimulatorMain {
           log.println("qmp4j serve: QMP on " + address);
         }
       }
+      for (String address : options.guestAgents()) {
+        listenGuestAgent(vm, address);
+        if (log != null) {
+          log.println("qmp4j serve: guest agent on " + address);
+        }
+      }
     } catch (IOException | RuntimeException e) {
       vm.close();
       throw e;
     }
     return vm;
+  }
+
+  /**
+   * Serves the machine's guest agent on {@code address} ({@link QmpAddress#parse}'s forms; a stale
+   * socket file at a {@code unix:} path is replaced).
+   *
+   * @throws IOException if it cannot be listened on
+   */
+  static void listenGuestAgent(SimulatedMachine vm, String address) throws IOException {
+    try {
+      QmpAddress a = QmpAddress.parse(address);
+      if (a instanceof QmpAddress.Unix u) {
+        Files.deleteIfExists(u.path()); // as a QEMU chardev: a stale socket file is replaced
+      }
+      vm.guestAgent().listen(a);
+    } catch (QmpConnectionException e) {
+      throw new IOException(address + ": " + e.getMessage(), e);
+    }
   }
 
   /** Listens on {@code address}: {@code unix:PATH}, {@code tcp:HOST:PORT}, PATH or HOST:PORT. */

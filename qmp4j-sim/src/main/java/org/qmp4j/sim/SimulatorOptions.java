@@ -29,6 +29,9 @@ import java.util.Set;
  * @param machineOptions QEMU's options for the machine, as words of its command line ({@code
  *     "-drive", "if=none,id=d0,file=/x.qcow2", "-device", "virtio-blk-pci,drive=d0",
  *     "-no-shutdown"}): see {@link SimulatedMachine.Builder#option(String, String)}
+ * @param guestAgents addresses to serve the {@linkplain SimulatedMachine#guestAgent() guest agent}
+ *     on, in the forms {@link org.qmp4j.transport.QmpAddress#parse} reads ({@code unix:PATH},
+ *     {@code tcp:HOST:PORT}, {@code PATH}, {@code HOST:PORT}); may be empty
  */
 public record SimulatorOptions(
     List<String> monitors,
@@ -36,7 +39,8 @@ public record SimulatorOptions(
     boolean pretty,
     String name,
     boolean demo,
-    List<String> machineOptions) {
+    List<String> machineOptions,
+    List<String> guestAgents) {
 
   /** QEMU's machine options that take a value. */
   static final Set<String> MACHINE_OPTIONS =
@@ -75,23 +79,35 @@ public record SimulatorOptions(
   public SimulatorOptions {
     monitors = List.copyOf(monitors);
     machineOptions = List.copyOf(machineOptions);
+    guestAgents = List.copyOf(guestAgents);
     if (monitors.isEmpty()) {
       throw new IllegalArgumentException("no --qmp address given");
     }
   }
 
+  /** Options without a guest agent. */
+  public SimulatorOptions(
+      List<String> monitors,
+      boolean startPaused,
+      boolean pretty,
+      String name,
+      boolean demo,
+      List<String> machineOptions) {
+    this(monitors, startPaused, pretty, name, demo, machineOptions, List.of());
+  }
+
   /** Options without QEMU machine options. */
   public SimulatorOptions(
       List<String> monitors, boolean startPaused, boolean pretty, String name, boolean demo) {
-    this(monitors, startPaused, pretty, name, demo, List.of());
+    this(monitors, startPaused, pretty, name, demo, List.of(), List.of());
   }
 
   /**
    * Reads {@code qmp4j serve}'s arguments: {@code [--qmp ADDR]... [-S] [--pretty] [--name NAME]
-   * [--demo | --nodefaults] [--config FILE]} and QEMU's machine options ({@code -name}, {@code
-   * -uuid}, {@code -m}, {@code -smp}, {@code -machine}, {@code -accel}, {@code -enable-kvm}, {@code
-   * -drive}, {@code -device}, {@code -netdev}, {@code -blockdev}, {@code -no-shutdown}, {@code
-   * -no-reboot}).
+   * [--demo | --nodefaults] [--config FILE] [--guest-agent ADDR]...} and QEMU's machine options
+   * ({@code -name}, {@code -uuid}, {@code -m}, {@code -smp}, {@code -machine}, {@code -accel},
+   * {@code -enable-kvm}, {@code -drive}, {@code -device}, {@code -netdev}, {@code -blockdev},
+   * {@code -no-shutdown}, {@code -no-reboot}).
    *
    * @throws IllegalArgumentException naming the argument that is not understood, or a config file
    *     that cannot be read
@@ -99,6 +115,7 @@ public record SimulatorOptions(
   public static SimulatorOptions parse(String... args) {
     List<String> monitors = new ArrayList<>();
     List<String> machine = new ArrayList<>();
+    List<String> agents = new ArrayList<>();
     boolean paused = false;
     boolean pretty = false;
     boolean demo = false;
@@ -128,9 +145,14 @@ public record SimulatorOptions(
         case "--config":
           machine.addAll(config(Path.of(value(args, ++i, a))));
           break;
+        case "--guest-agent":
+          agents.add(value(args, ++i, a));
+          break;
         default:
           if (a.startsWith("--qmp=")) {
             monitors.add(a.substring(6));
+          } else if (a.startsWith("--guest-agent=")) {
+            agents.add(a.substring("--guest-agent=".length()));
           } else if (a.startsWith("--name=")) {
             name = a.substring(7);
           } else if (a.startsWith("--config=")) {
@@ -145,7 +167,7 @@ public record SimulatorOptions(
           }
       }
     }
-    return new SimulatorOptions(monitors, paused, pretty, name, demo, machine);
+    return new SimulatorOptions(monitors, paused, pretty, name, demo, machine, agents);
   }
 
   private static String value(String[] args, int i, String option) {

@@ -65,6 +65,83 @@ class QemuCommandLineTest {
         c.monitors);
   }
 
+  /** libvirt's channel to qemu-ga: a socket chardev under a virtserialport of that name. */
+  @Test
+  void guestAgentChannelAsLibvirtWiresIt() {
+    QemuCommandLine c =
+        parse(
+            "-chardev", "socket,id=charmonitor,path=/tmp/m.sock,server=on,wait=off",
+            "-mon", "chardev=charmonitor,id=monitor,mode=control",
+            "-chardev", "socket,id=charchannel0,path=/tmp/qga.sock,server=on,wait=off",
+            "-chardev", "socket,id=charchannel1,host=127.0.0.1,port=4446,server,nowait",
+            "-device", "virtio-serial-pci,id=virtio-serial0,bus=pci.0,addr=0x5",
+            "-device",
+                "virtserialport,bus=virtio-serial0.0,nr=1,chardev=charchannel0,id=channel0,"
+                    + "name=org.qemu.guest_agent.0",
+            "-device",
+                "{\"driver\":\"virtserialport\",\"bus\":\"virtio-serial0.0\",\"nr\":2,"
+                    + "\"chardev\":\"charchannel1\",\"id\":\"channel1\","
+                    + "\"name\":\"org.qemu.guest_agent.0\"}");
+    assertEquals(List.of(new QemuCommandLine.Monitor("unix:/tmp/m.sock", false)), c.monitors);
+    assertEquals(List.of("unix:/tmp/qga.sock", "tcp:127.0.0.1:4446"), c.guestAgents);
+    assertTrue(c.machine.contains("virtio-serial-pci,id=virtio-serial0,bus=pci.0,addr=0x5"));
+  }
+
+  @Test
+  void refusesChardevsItDoesNotServe() {
+    String chardev = "socket,id=c,path=/tmp/c.sock,server=on,wait=off";
+    // QEMU's texts (observed on 7.2.22)
+    assertEquals(
+        "-device virtserialport,chardev=nope,name=org.qemu.guest_agent.0: Property"
+            + " 'virtserialport.chardev' can't find value 'nope'",
+        refusal("-device", "virtserialport,chardev=nope,name=org.qemu.guest_agent.0"));
+    assertEquals(
+        "-device virtserialport,chardev=c,name=org.qemu.guest_agent.0: Property"
+            + " 'virtserialport.chardev' can't take value 'c': Device 'c' is in use",
+        refusal(
+            "-chardev",
+            chardev,
+            "-mon",
+            "c,mode=control",
+            "-device",
+            "virtserialport,chardev=c,name=org.qemu.guest_agent.0"));
+    assertEquals(
+        "-mon c,mode=control: Device 'c' is in use",
+        refusal("-chardev", chardev, "-mon", "c,mode=control", "-mon", "c,mode=control"));
+    // What the stand-in does not simulate: other ports, consoles, serial ports, idle chardevs
+    for (String device :
+        List.of(
+            "virtserialport,chardev=c,name=com.redhat.spice.0",
+            "virtconsole,chardev=c",
+            "isa-serial,chardev=c")) {
+      assertTrue(
+          refusal("-chardev", chardev, "-device", device)
+              .startsWith(
+                  "-device "
+                      + device
+                      + ": a chardev is simulated by the qmp4j QEMU stand-in only for the guest"
+                      + " agent's channel"),
+          device);
+    }
+    assertEquals(
+        "-chardev "
+            + chardev
+            + ": a chardev that is neither a QMP monitor's (-mon chardev=...,mode=control) nor the"
+            + " guest agent's channel (-device virtserialport,chardev=...,"
+            + "name=org.qemu.guest_agent.0) is not simulated by the qmp4j QEMU stand-in",
+        refusal("-chardev", chardev));
+    assertEquals(
+        "-serial: not supported by the qmp4j QEMU stand-in (see qemu-system-x86_64 -help)",
+        refusal("-serial", "unix:/tmp/s.sock,server=on,wait=off"));
+    assertTrue(
+        refusal(
+                "-chardev",
+                chardev.replace("wait=off", "wait=on"),
+                "-device",
+                "virtserialport,chardev=c,name=org.qemu.guest_agent.0")
+            .contains("give wait=off"));
+  }
+
   @Test
   void processOptionsAndMachineWords() {
     QemuCommandLine c =
@@ -249,6 +326,51 @@ class QemuCommandLineTest {
                         .option("-machine", "none")
                         .option("-device", "e1000")
                         .build())
+            .getMessage());
+  }
+
+  /** A virtio-serial port needs its controller, as in QEMU (observed texts). */
+  @Test
+  void portsNeedAVirtioSerialBus() {
+    assertEquals(
+        "-device virtserialport,name=org.qemu.guest_agent.0: No 'virtio-serial-bus' bus found for"
+            + " device 'virtserialport'",
+        assertThrows(
+                IllegalArgumentException.class,
+                () ->
+                    SimulatedMachine.newBuilder()
+                        .option("-device", "virtserialport,name=org.qemu.guest_agent.0")
+                        .build())
+            .getMessage());
+    assertEquals(
+        "-device virtserialport,bus=nope.0,name=a: Bus 'nope.0' not found",
+        assertThrows(
+                IllegalArgumentException.class,
+                () ->
+                    SimulatedMachine.newBuilder()
+                        .option("-device", "virtio-serial-pci,id=vs")
+                        .option("-device", "virtserialport,bus=nope.0,name=a")
+                        .build())
+            .getMessage());
+    SimulatedMachine.newBuilder()
+        .option("-device", "virtio-serial-pci,id=vs")
+        .option("-device", "virtserialport,bus=vs.0,name=a,id=p")
+        .build()
+        .close();
+  }
+
+  @Test
+  void serveTakesGuestAgentAddresses() {
+    SimulatorOptions o =
+        SimulatorOptions.parse(
+            "--qmp", "/tmp/q.sock", "--guest-agent", "unix:/tmp/a.sock", "--guest-agent=h:4444");
+    assertEquals(List.of("unix:/tmp/a.sock", "h:4444"), o.guestAgents());
+    assertEquals(List.of(), SimulatorOptions.parse("--qmp", "/tmp/q.sock").guestAgents());
+    assertEquals(
+        "option --guest-agent needs a value",
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> SimulatorOptions.parse("--qmp", "/tmp/q.sock", "--guest-agent"))
             .getMessage());
   }
 

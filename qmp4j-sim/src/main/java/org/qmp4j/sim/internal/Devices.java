@@ -3,6 +3,7 @@ package org.qmp4j.sim.internal;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -36,13 +37,14 @@ public final class Devices {
     model(new Model("e1000", true, 0x8086, 0x100e, 0x1100, 0x0200, "Ethernet controller"));
     model(new Model("virtio-blk-pci", true, 0x1af4, 0x1001, 2, 0x0100, "SCSI controller"));
     model(new Model("virtio-balloon-pci", true, 0x1af4, 0x1002, 5, 0x00ff, null));
-    model(new Model("virtio-serial-pci", true, 0x1af4, 0x1003, 3, 0x0780, "Class 0780"));
+    // No desc for classes QEMU's table does not name (observed: "class_info": {"class": 1920})
+    model(new Model("virtio-serial-pci", true, 0x1af4, 0x1003, 3, 0x0780, null));
     model(new Model("ide-cd", false, 0, 0, 0, 0, null));
     model(new Model("ide-hd", false, 0, 0, 0, 0, null));
     model(new Model("virtserialport", false, 0, 0, 0, 0, null));
     model(new Model("virtconsole", false, 0, 0, 0, 0, null));
     model(new Model("pc-dimm", false, 0, 0, 0, 0, null));
-    model(new Model("i6300esb", true, 0x8086, 0x25ab, 0x1100, 0x0880, "Class 0880"));
+    model(new Model("i6300esb", true, 0x8086, 0x25ab, 0x1100, 0x0880, null));
     model(new Model("pvpanic", false, 0, 0, 0, 0, null));
   }
 
@@ -101,9 +103,13 @@ public final class Devices {
       if (d.driver().equals("virtio-balloon-pci")) {
         balloon = dev;
       }
+      dev.portName = d.portName();
     }
     balloonActual = machine.config().memoryBytes();
     balloonTarget = balloonActual;
+    if (!machine.config().startPaused()) {
+      agentStarts(); // the guest boots at once (the timer finds the machine running)
+    }
     guestHasRun = !machine.config().startPaused();
   }
 
@@ -181,6 +187,9 @@ public final class Devices {
     }
     if (driver.equals("virtserialport") || driver.equals("virtconsole")) {
       d.portName = Json.str(args, "name", d.id);
+      if (machine.state() == RunState.RUNNING) {
+        agentStarts();
+      }
     }
   }
 
@@ -255,6 +264,7 @@ public final class Devices {
       }
     }
     balloonStep();
+    agentStarts();
   }
 
   /** The guest acknowledges the unplug of {@code id} now. */
@@ -309,6 +319,9 @@ public final class Devices {
         unplugged(d);
       }
     }
+    if (machine.state() == RunState.RUNNING) {
+      agentStarts(); // the guest boots again
+    }
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -357,6 +370,11 @@ public final class Devices {
         out.addObject().put("name", "hotpluggable").put("type", "bool");
         if (d.mac != null) {
           out.addObject().put("name", "mac").put("type", "str");
+        }
+        if (isPort(d)) {
+          out.addObject().put("name", "nr").put("type", "uint32");
+          out.addObject().put("name", "name").put("type", "str");
+          out.addObject().put("name", "chardev").put("type", "str");
         }
         return out;
       }
@@ -556,13 +574,82 @@ public final class Devices {
   public void vserportChange(String id, boolean open) {
     synchronized (machine) {
       Device d = devices.get(id);
-      if (d == null
-          || !(d.model.driver().equals("virtserialport")
-              || d.model.driver().equals("virtconsole"))) {
+      if (d == null || !isPort(d)) {
         throw Machine.error("No virtio-serial port with id '" + id + "'");
       }
-      d.portOpen = open;
+      portChange(d, open);
+    }
+  }
+
+  private static boolean isPort(Device d) {
+    return d.model.driver().equals("virtserialport") || d.model.driver().equals("virtconsole");
+  }
+
+  /** The guest's side of a port opens or closes; QEMU tells only of ports with an id. */
+  private void portChange(Device d, boolean open) {
+    d.portOpen = open;
+    if (!d.path.equals(d.id)) {
       machine.emit("VSERPORT_CHANGE", Json.obj("id", d.id, "open", open));
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // The guest agent's port
+
+  /** The port qemu-ga opens in the guest. */
+  public static final String AGENT_PORT = "org.qemu.guest_agent.0";
+
+  /** How long after the guest starts running its qemu-ga opens its port. */
+  static final Duration AGENT_START_DELAY = Duration.ofMillis(100);
+
+  private ScheduledFuture<?> agentStart;
+
+  /**
+   * The guest boots and its qemu-ga service starts: a moment later it opens its port ({@code
+   * virtserialport} named {@link #AGENT_PORT}), VSERPORT_CHANGE {@code open: true} as with a real
+   * guest. Not if the guest has stopped meanwhile (it opens the port once it runs again).
+   */
+  void agentStarts() {
+    if (agentStart != null && !agentStart.isDone()) {
+      return;
+    }
+    for (Device d : devices.values()) {
+      if (isPort(d) && AGENT_PORT.equals(d.portName) && !d.portOpen) {
+        agentStart =
+            machine.schedule(
+                AGENT_START_DELAY,
+                () -> {
+                  synchronized (machine) {
+                    agentStart = null;
+                    if (machine.state() != RunState.RUNNING || machine.isTerminating()) {
+                      return;
+                    }
+                    for (Device p : new ArrayList<>(devices.values())) {
+                      if (isPort(p) && AGENT_PORT.equals(p.portName) && !p.portOpen) {
+                        portChange(p, true);
+                      }
+                    }
+                  }
+                });
+        return;
+      }
+    }
+  }
+
+  /**
+   * The guest's ports close: its operating system stops (power-off, reboot), or the machine resets
+   * the virtio-serial devices (QEMU emits VSERPORT_CHANGE {@code open: false} from the device
+   * reset, before RESET). A running guest opens the agent's port again after its reboot.
+   */
+  void guestClosesPorts() {
+    if (agentStart != null) {
+      agentStart.cancel(false);
+      agentStart = null;
+    }
+    for (Device d : new ArrayList<>(devices.values())) {
+      if (isPort(d) && d.portOpen) {
+        portChange(d, false);
+      }
     }
   }
 

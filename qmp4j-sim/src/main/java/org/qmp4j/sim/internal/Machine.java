@@ -234,6 +234,7 @@ public final class Machine {
   /** A reset as QEMU's main loop performs it: RESET (unless silent), then prelaunch if stopped. */
   synchronized void reset(boolean guest, String reason) {
     if (reason != null) {
+      devices.guestClosesPorts(); // the virtio-serial reset, before QEMU's RESET
       emit("RESET", Json.obj("guest", guest, "reason", reason));
     }
     devices.reset();
@@ -267,6 +268,7 @@ public final class Machine {
           () -> {
             synchronized (Machine.this) {
               if (state == RunState.RUNNING) {
+                devices.guestClosesPorts(); // the guest's services stop, qemu-ga's among them
                 shutdown(true, "guest-shutdown");
               }
             }
@@ -329,12 +331,14 @@ public final class Machine {
   /** The guest powers itself off (ACPI S5). */
   public synchronized void guestShutdown() {
     requireGuestRunning("shut down");
+    devices.guestClosesPorts(); // the guest's services stop, qemu-ga's among them
     shutdown(true, "guest-shutdown");
   }
 
   /** The guest resets itself. */
   public synchronized void guestReset() {
     requireGuestRunning("reset");
+    devices.guestClosesPorts(); // the guest's services stop, qemu-ga's among them
     resetRequest(true, "guest-reset");
   }
 

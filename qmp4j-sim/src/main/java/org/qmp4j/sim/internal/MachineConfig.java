@@ -72,6 +72,16 @@ public record MachineConfig(
    *
    * @param id null for an anonymous device
    * @param slot the PCI slot asked for, or -1 for the first free one
+   * @param portName a {@code virtserialport}'s {@code name} (what the guest sees: {@code
+   *     org.qemu.guest_agent.0} for the guest agent's channel), or null
+   * @param chardev the {@code chardev} property (the host side of a port), or null
    */
-  public record DeviceSpec(String driver, String id, String mac, int slot) {}
+  public record DeviceSpec(
+      String driver, String id, String mac, int slot, String portName, String chardev) {
+
+    /** A device that is not a virtio-serial port. */
+    public DeviceSpec(String driver, String id, String mac, int slot) {
+      this(driver, id, mac, slot, null, null);
+    }
+  }
 }

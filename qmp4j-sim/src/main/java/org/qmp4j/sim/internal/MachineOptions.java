@@ -281,6 +281,8 @@ public final class MachineOptions {
     Map<String, Opt> ids = new HashMap<>();
     Map<Integer, String> slots = new HashMap<>();
     List<Backend> anonymousBackends = new ArrayList<>();
+    // The buses of the virtio-serial controllers so far: "ID.0", or "" for an anonymous one
+    Set<String> serialBuses = new HashSet<>();
     int anonymous = 0;
     List<Opt> all = new ArrayList<>(devices);
     all.addAll(lateDevices);
@@ -305,6 +307,17 @@ public final class MachineOptions {
       String bus = p.get("bus");
       if (bus != null && !busFits(bus, model)) {
         throw o.error("Bus '" + bus + "' not found");
+      }
+      if (driver.equals("virtserialport") || driver.equals("virtconsole")) {
+        if (serialBuses.isEmpty()) {
+          throw o.error("No 'virtio-serial-bus' bus found for device '" + driver + "'");
+        }
+        if (bus != null && !serialBuses.contains(bus) && !serialBuses.contains("")) {
+          throw o.error("Bus '" + bus + "' not found");
+        }
+      }
+      if (driver.equals("virtio-serial-pci")) {
+        serialBuses.add(id != null ? id + ".0" : "");
       }
       int slot = -1;
       if (model.pci()) {
@@ -359,7 +372,9 @@ public final class MachineOptions {
       if (id != null) {
         ids.put(id, o);
       }
-      out.add(new MachineConfig.DeviceSpec(driver, id, p.get("mac"), slot));
+      out.add(
+          new MachineConfig.DeviceSpec(
+              driver, id, p.get("mac"), slot, p.get("name"), p.get("chardev")));
     }
 
     List<MachineConfig.DriveSpec> specs = new ArrayList<>();
