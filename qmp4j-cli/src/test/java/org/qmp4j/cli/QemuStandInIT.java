@@ -15,12 +15,18 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.qmp4j.client.GuestAgentClient;
+import org.qmp4j.client.GuestExecResult;
 import org.qmp4j.client.QmpClient;
+import org.qmp4j.client.QmpCommand;
 import org.qmp4j.protocol.QmpErrorException;
+import org.qmp4j.protocol.QmpEvent;
 
 /**
  * The QEMU stand-in ({@code org.qmp4j.sim.QemuStandIn} in the runnable jar, what {@code
@@ -170,6 +176,127 @@ class QemuStandInIT {
       c.execute("quit");
     }
     assertTrue(p.waitFor(20, TimeUnit.SECONDS), "the stand-in did not end after quit");
+    assertEquals(0, p.exitValue(), Files.readString(dir.resolve("out-0.log")));
+    assertEquals("", Files.readString(dir.resolve("out-0.log")));
+  }
+
+  /** libvirt's command line with its qemu-ga channel (domain XML {@code <channel type='unix'>}). */
+  private List<String> libvirtWithGuestAgent(Path monitor, Path agent, boolean noShutdown) {
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "-name",
+                "guest=vm1,debug-threads=on",
+                "-S",
+                "-machine",
+                "pc-i440fx-7.2,usb=off,dump-guest-core=off,accel=tcg",
+                "-m",
+                "1024",
+                "-no-user-config",
+                "-nodefaults",
+                "-chardev",
+                "socket,id=charmonitor,path=" + monitor + ",server=on,wait=off",
+                "-mon",
+                "chardev=charmonitor,id=monitor,mode=control",
+                "-display",
+                "none",
+                "-device",
+                "virtio-serial-pci,id=virtio-serial0,bus=pci.0,addr=0x4",
+                "-chardev",
+                "socket,id=charchannel0,path=" + agent + ",server=on,wait=off",
+                "-device",
+                "virtserialport,bus=virtio-serial0.0,nr=1,chardev=charchannel0,id=channel0,"
+                    + "name=org.qemu.guest_agent.0"));
+    if (noShutdown) {
+      args.add("-no-shutdown");
+    }
+    return args;
+  }
+
+  private static QmpEvent next(BlockingQueue<QmpEvent> events, String name) throws Exception {
+    while (true) {
+      QmpEvent e = events.poll(10, TimeUnit.SECONDS);
+      assertNotNull(e, "no " + name);
+      if (e.name().equals(name)) {
+        return e;
+      }
+    }
+  }
+
+  /**
+   * The guest agent's channel as libvirt wires it: the agent opens its port once the guest runs
+   * (VSERPORT_CHANGE), answers the qmp4j GuestAgentClient, and guest-shutdown powers the machine
+   * off; with -no-shutdown the process stays, paused in state shutdown, until quit.
+   */
+  @Test
+  void guestAgentChannelWithNoShutdown() throws Exception {
+    Path sock = dir.resolve("monitor.sock");
+    Path qga = dir.resolve("qga.sock");
+    Process p = start(java("org.qmp4j.sim.QemuStandIn", libvirtWithGuestAgent(sock, qga, true)));
+    waitForFile(sock, p);
+    BlockingQueue<QmpEvent> events = new LinkedBlockingQueue<>();
+    try (QmpClient c = connect(sock)) {
+      c.subscribe(events::add, "VSERPORT_CHANGE", "SHUTDOWN", "STOP");
+      assertTrue(Files.exists(qga), "the agent's socket does not listen once the monitor does");
+      JsonNode peripheral = c.execute("qom-list", Map.of("path", "/machine/peripheral"));
+      assertTrue(
+          peripheral
+              .toString()
+              .contains("{\"name\":\"channel0\",\"type\":\"child<virtserialport>\"}"),
+          peripheral.toString());
+      assertTrue(
+          peripheral
+              .toString()
+              .contains("{\"name\":\"virtio-serial0\",\"type\":\"child<virtio-serial-pci>\"}"),
+          peripheral.toString());
+      JsonNode serial = c.execute("query-pci").get(0).get("devices").get(4);
+      assertEquals("virtio-serial0", serial.get("qdev_id").asText(), serial.toString());
+      assertEquals("{\"class\":1920}", serial.get("class_info").toString());
+
+      c.execute("cont");
+      QmpEvent open = next(events, "VSERPORT_CHANGE");
+      assertEquals("{\"open\":true,\"id\":\"channel0\"}", open.data().toString());
+
+      try (GuestAgentClient ga = GuestAgentClient.connect("unix:" + qga)) {
+        ga.ping();
+        GuestExecResult r = ga.exec("/bin/echo", "hello from the guest");
+        assertEquals(0, r.exitCode());
+        assertEquals("hello from the guest\n", r.stdoutText());
+        assertEquals("vm1", ga.execute("guest-get-host-name").get("host-name").asText());
+        ga.executeNoReply(QmpCommand.of("guest-shutdown"));
+      }
+      // Within a second of the open, QEMU's throttle holds the close back: it may come later.
+      QmpEvent shutdown = next(events, "SHUTDOWN");
+      assertEquals("{\"guest\":true,\"reason\":\"guest-shutdown\"}", shutdown.data().toString());
+      next(events, "STOP");
+      assertEquals("shutdown", c.execute("query-status").get("status").asText());
+      assertTrue(p.isAlive(), "with -no-shutdown the process stays after the guest powers off");
+      c.execute("quit");
+    }
+    assertTrue(p.waitFor(20, TimeUnit.SECONDS), "the stand-in did not end after quit");
+    assertEquals(0, p.exitValue(), Files.readString(dir.resolve("out-0.log")));
+    assertFalse(Files.exists(qga), "the agent's socket outlived the process");
+  }
+
+  /** Without -no-shutdown the process ends (status 0) once the guest has powered off, as QEMU. */
+  @Test
+  void guestShutdownEndsTheProcess() throws Exception {
+    Path sock = dir.resolve("monitor.sock");
+    Path qga = dir.resolve("qga.sock");
+    Process p = start(java("org.qmp4j.sim.QemuStandIn", libvirtWithGuestAgent(sock, qga, false)));
+    waitForFile(sock, p);
+    BlockingQueue<QmpEvent> events = new LinkedBlockingQueue<>();
+    try (QmpClient c = connect(sock)) {
+      c.subscribe(events::add, "SHUTDOWN");
+      c.execute("cont");
+      try (GuestAgentClient ga = GuestAgentClient.connect("unix:" + qga)) {
+        ga.ping();
+        ga.executeNoReply(QmpCommand.of("guest-shutdown"));
+      }
+      QmpEvent shutdown = next(events, "SHUTDOWN");
+      assertEquals("{\"guest\":true,\"reason\":\"guest-shutdown\"}", shutdown.data().toString());
+    }
+    assertTrue(p.waitFor(20, TimeUnit.SECONDS), "the stand-in did not end after the power-off");
     assertEquals(0, p.exitValue(), Files.readString(dir.resolve("out-0.log")));
     assertEquals("", Files.readString(dir.resolve("out-0.log")));
   }

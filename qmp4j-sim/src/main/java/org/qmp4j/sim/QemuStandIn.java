@@ -104,19 +104,20 @@ public final class QemuStandIn {
       return 1;
     }
     try {
-      for (QemuCommandLine.Monitor m : c.monitors) {
-        try {
-          SimulatorMain.listen(vm, m.address(), m.pretty());
-        } catch (IOException | RuntimeException e) {
-          err.println(PROGRAM + ": " + m.address() + ": Failed to bind socket: " + e.getMessage());
-          return 1;
-        }
-      }
+      // The agent's channel first: QEMU creates every chardev before a monitor can answer.
       for (String address : c.guestAgents) {
         try {
           SimulatorMain.listenGuestAgent(vm, address);
         } catch (IOException | RuntimeException e) {
           err.println(PROGRAM + ": " + address + ": Failed to bind socket: " + e.getMessage());
+          return 1;
+        }
+      }
+      for (QemuCommandLine.Monitor m : c.monitors) {
+        try {
+          SimulatorMain.listen(vm, m.address(), m.pretty());
+        } catch (IOException | RuntimeException e) {
+          err.println(PROGRAM + ": " + m.address() + ": Failed to bind socket: " + e.getMessage());
           return 1;
         }
       }

@@ -62,16 +62,17 @@ public final class SimulatorMain {
       throws IOException {
     SimulatedMachine vm = options.machine().build();
     try {
-      for (String address : options.monitors()) {
-        listen(vm, address, options.pretty());
-        if (log != null) {
-          log.println("qmp4j serve: QMP on " + address);
-        }
-      }
+      // The agent first: once a monitor answers, the guest agent listens too (as in QEMU).
       for (String address : options.guestAgents()) {
         listenGuestAgent(vm, address);
         if (log != null) {
           log.println("qmp4j serve: guest agent on " + address);
+        }
+      }
+      for (String address : options.monitors()) {
+        listen(vm, address, options.pretty());
+        if (log != null) {
+          log.println("qmp4j serve: QMP on " + address);
         }
       }
     } catch (IOException | RuntimeException e) {

@@ -153,7 +153,7 @@ class GuestAgentPortTest {
       out.flush();
       assertEquals("{\"return\": {}}", in.readLine());
       assertEquals(
-          "qmp4j serve: QMP on unix:" + qmp + "\nqmp4j serve: guest agent on unix:" + qga + "\n",
+          "qmp4j serve: guest agent on unix:" + qga + "\nqmp4j serve: QMP on unix:" + qmp + "\n",
           log.toString(StandardCharsets.UTF_8));
     }
   }
