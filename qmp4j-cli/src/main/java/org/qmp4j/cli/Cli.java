@@ -131,7 +131,28 @@ final class Cli {
           .timeout(timeout)
           .connect();
     } catch (QmpCommunicationException e) {
-      throw connectFailure(command, a, e);
+      String m = String.valueOf(e.getMessage());
+      String lower = m.toLowerCase(java.util.Locale.ROOT);
+      if (!(lower.contains("refused") || lower.contains("no such file"))) {
+        throw connectFailure(command, a, e);
+      }
+      // Nothing listens there: the transport's hint is about QEMU's -qmp; say how an agent listens.
+      throw new Failure(
+          Main.EXIT_USAGE,
+          "qmp4j "
+              + command
+              + ": cannot talk to a guest agent at "
+              + a
+              + ": "
+              + m.replaceAll(" \\(is QEMU running with -qmp [^)]*\\)", "")
+              + (a instanceof QmpAddress.Unix
+                  ? " (is qemu-ga listening there, as with qemu-ga -m unix-listen -p PATH, or"
+                      + " QEMU's -chardev socket,path=PATH,server=on for the guest's agent? a"
+                      + " simulated one: qmp4j serve --guest-agent "
+                      + a
+                      + ")"
+                  : " (is QEMU's -chardev socket,host=...,port=...,server=on for the guest's agent"
+                      + " there?)"));
     }
   }
 

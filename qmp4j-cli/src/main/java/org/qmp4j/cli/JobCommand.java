@@ -54,8 +54,8 @@ import picocli.CommandLine.Spec;
       "      a progress bar for the only job, until it ends",
       "  qmp4j job watch /tmp/qmp.sock backup0 --json",
       "      one JSON line per second, and one saying how it ended",
-      "  qmp4j job watch /tmp/qmp.sock mirror0 --until-ready && qmp4j job complete /tmp/qmp.sock"
-          + " mirror0",
+      "  qmp4j job watch /tmp/qmp.sock mirror0 --until-ready &&",
+      "  qmp4j job complete /tmp/qmp.sock mirror0",
       "      wait until a mirror is in sync, then switch over",
       "  qmp4j job cancel /tmp/qmp.sock backup0"
     })
@@ -206,10 +206,11 @@ final class JobCommand implements Callable<Integer> {
           interval != null ? (long) (interval * 1e9) : 1_000_000_000L);
     }
 
-    Duration pollInterval(Progress.Mode mode) {
+    Duration pollInterval(String command) {
       if (interval != null) {
         if (interval <= 0) {
-          throw new Cli.Failure(Main.EXIT_USAGE, "--interval must be more than 0 seconds");
+          throw new Cli.Failure(
+              Main.EXIT_USAGE, "qmp4j " + command + ": --interval must be more than 0 seconds");
         }
         return Duration.ofNanos((long) (interval * 1e9));
       }
@@ -265,7 +266,7 @@ final class JobCommand implements Callable<Integer> {
       QmpAddress target = Cli.address("job watch", address);
       PrintWriter out = spec.commandLine().getOut();
       Progress progress = options.progress(out);
-      Duration poll = options.pollInterval(Progress.mode(options.json, options.bar));
+      Duration poll = options.pollInterval("job watch");
       try (QmpClient client =
           QmpClient.newBuilder()
               .address(target)

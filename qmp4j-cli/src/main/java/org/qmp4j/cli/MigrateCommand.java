@@ -47,7 +47,7 @@ import picocli.CommandLine.Spec;
       "      the state of the migration, in one line",
       "  qmp4j migrate start /tmp/qmp.sock tcp:dest.example:4444",
       "      start a migration and watch it until it ends",
-      "  qmp4j migrate start /tmp/qmp.sock 'exec:gzip > /var/tmp/vm.gz' --max-bandwidth 100M",
+      "  qmp4j migrate start /tmp/qmp.sock 'exec:gzip >vm.gz' --max-bandwidth 100M",
       "      save the machine's state to a file, at most 100 MiB/s",
       "  qmp4j migrate watch /tmp/qmp.sock --json",
       "  qmp4j migrate cancel /tmp/qmp.sock"
@@ -234,7 +234,7 @@ final class MigrateCommand implements Callable<Integer> {
       Long maxBandwidth) {
     QmpAddress target = Cli.address(command, address);
     Progress progress = options.progress(spec.commandLine().getOut());
-    Duration poll = options.pollInterval(Progress.mode(options.json, options.bar));
+    Duration poll = options.pollInterval(command);
     try (QmpClient client =
         QmpClient.newBuilder()
             .address(target)

@@ -173,4 +173,27 @@ class MainTest {
     assertEquals("", run.out());
     assertTrue(run.err().contains(arg), run.err());
   }
+
+  @Test
+  void gaToAMissingSocketSaysHowAnAgentListens() {
+    Run run = run("ga", "/nonexistent/qga.sock", "guest-ping");
+    assertEquals(Main.EXIT_USAGE, run.status());
+    assertTrue(
+        run.err()
+            .startsWith("qmp4j ga: cannot talk to a guest agent at unix:/nonexistent/qga.sock"),
+        run.err());
+    assertTrue(run.err().contains("qemu-ga -m unix-listen -p PATH"), run.err());
+    assertTrue(!run.err().contains("-qmp"), run.err());
+  }
+
+  @Test
+  void usageErrorShowsTheSynopsisNotTheWholeHelp() {
+    Run run = run("exec", "/tmp/qmp.sock", "query-status", "--timeout", "soon");
+    assertEquals(Main.EXIT_USAGE, run.status());
+    assertEquals(
+        "Invalid value for option '--timeout': 'soon' is not a double\n"
+            + "Usage: qmp4j exec [-hV] [--compact] [--pretty] [--timeout=S] ADDR COMMAND [ARG...]\n"
+            + "Try 'qmp4j exec --help' for more information.\n",
+        run.err());
+  }
 }

@@ -207,6 +207,9 @@ class WatchCommandsTest {
     assertEquals(
         "qmp4j job watch: 2 jobs on unix:" + sock + " (a, b): name the one to watch\n",
         several.err());
+    Run interval = run("job", "watch", sock, "a", "--interval", "0");
+    assertEquals(
+        new Run(2, "", "qmp4j job watch: --interval must be more than 0 seconds\n"), interval);
     Run act = run("job", "pause", sock, "nosuch");
     assertEquals(1, act.status());
     assertEquals("GenericError: Job not found\n", act.err());
