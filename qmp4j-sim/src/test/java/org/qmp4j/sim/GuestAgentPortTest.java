@@ -123,6 +123,12 @@ class GuestAgentPortTest {
         new SimFixture(
             SimulatedMachine.newBuilder().option("-device", "virtio-serial-pci,id=vs0"))) {
       SimClient c = f.client();
+      assertEquals(
+          "Bus 'nope.0' not found",
+          c.execute(
+                  "device_add",
+                  "{\"driver\": \"virtserialport\", \"bus\": \"nope.0\", \"name\": \"x\"}")
+              .errorDesc());
       c.execute(
               "device_add",
               "{\"driver\": \"virtserialport\", \"bus\": \"vs0.0\", \"id\": \"ga\","
@@ -131,6 +137,21 @@ class GuestAgentPortTest {
       JsonNode open = c.awaitEvent("VSERPORT_CHANGE", WAIT);
       assertNotNull(open);
       assertEquals("{\"open\":true,\"id\":\"ga\"}", open.get("data").toString());
+    }
+  }
+
+  @Test
+  void aPortCannotBePluggedWithoutAVirtioSerialBus() throws Exception {
+    try (SimFixture f = new SimFixture(SimulatedMachine.newBuilder())) {
+      // QEMU 7.2's text (observed)
+      assertEquals(
+          "No 'virtio-serial-bus' bus found for device 'virtserialport'",
+          f.client()
+              .execute(
+                  "device_add",
+                  "{\"driver\": \"virtserialport\", \"id\": \"p\","
+                      + " \"name\": \"org.qemu.guest_agent.0\"}")
+              .errorDesc());
     }
   }
 

@@ -181,6 +181,9 @@ public final class Devices {
     if (driver.equals("virtio-balloon-pci") && balloon != null) {
       throw Machine.error("Only one balloon device is supported");
     }
+    if (driver.equals("virtserialport") || driver.equals("virtconsole")) {
+      requireSerialBus(driver, Json.str(args, "bus", null));
+    }
     Device d = add(driver, id, Json.str(args, "mac", null), -1, true);
     if (driver.equals("virtio-balloon-pci")) {
       balloon = d;
@@ -578,6 +581,26 @@ public final class Devices {
         throw Machine.error("No virtio-serial port with id '" + id + "'");
       }
       portChange(d, open);
+    }
+  }
+
+  /** A port needs a virtio-serial controller; {@code bus=ID.0} must name one (QEMU's texts). */
+  private void requireSerialBus(String driver, String bus) {
+    boolean any = false;
+    boolean anonymous = false;
+    boolean named = false;
+    for (Device d : devices.values()) {
+      if (d.model.driver().equals("virtio-serial-pci")) {
+        any = true;
+        anonymous |= d.path.equals(d.id);
+        named |= (d.id + ".0").equals(bus);
+      }
+    }
+    if (!any) {
+      throw Machine.error("No 'virtio-serial-bus' bus found for device '" + driver + "'");
+    }
+    if (bus != null && !named && !anonymous) {
+      throw Machine.error("Bus '" + bus + "' not found");
     }
   }
 
