@@ -10,7 +10,7 @@ rm -f /tmp/cb.sock
 java -cp "$J" org.qmp4j.bench.server.BenchServer /tmp/cb.sock > /tmp/cb-server.log 2>&1 & S=$!
 sleep 2
 echo "== qmp4j BenchServer"
-java -cp "$J" org.qmp4j.bench.client.ClientBench unix:/tmp/cb.sock --count 200000 --warmup 50000 --rounds 3 --emit 200000 --blast 1000000
+java -cp "$J" org.qmp4j.bench.client.ClientBench unix:/tmp/cb.sock --count 200000 --warmup 50000 --rounds 5 --emit 200000 --blast 1000000
 kill $S; wait $S 2>/dev/null
 rm -f /tmp/qb.sock
 qemu-system-x86_64 -S -machine none -nodefaults -display none -qmp unix:/tmp/qb.sock,server=on,wait=off > /tmp/qb.log 2>&1 & Q=$!

@@ -334,6 +334,7 @@ public interface QmpClient extends AutoCloseable {
     private Duration heartbeatInterval;
     private Duration heartbeatTimeout;
     private Consumer<JsonNode> unmatchedReplyHandler;
+    private Consumer<String> featureWarningHandler;
     private String name;
 
     private Builder() {}
@@ -435,7 +436,10 @@ public interface QmpClient extends AutoCloseable {
 
     /**
      * Check each command's arguments against the peer's schema before sending it (fetched on first
-     * use), failing with QEMU's own error text without sending (default false).
+     * use), failing with QEMU's own error text without sending (default false). A command, or an
+     * argument given, that the connected QEMU marks {@code deprecated} or {@code unstable} is
+     * reported once per client: logged as a warning on {@code org.qmp4j.client} and passed to
+     * {@link #featureWarningHandler} if set.
      */
     public Builder validateArguments(boolean validate) {
       this.validateArguments = validate;
@@ -469,6 +473,18 @@ public interface QmpClient extends AutoCloseable {
      */
     public Builder unmatchedReplyHandler(Consumer<JsonNode> handler) {
       this.unmatchedReplyHandler = Objects.requireNonNull(handler, "handler");
+      return this;
+    }
+
+    /**
+     * Receives, with {@link #validateArguments(boolean) validateArguments(true)}, one line per
+     * command or argument in use that the connected QEMU marks {@code deprecated} or {@code
+     * unstable}, e.g. {@code "eject: argument 'device' is deprecated in QEMU 7.2.22"}, before the
+     * command is sent, on the thread that checks it (the caller's; the client's executor when the
+     * schema was still being fetched). Each is reported once per client.
+     */
+    public Builder featureWarningHandler(Consumer<String> handler) {
+      this.featureWarningHandler = Objects.requireNonNull(handler, "handler");
       return this;
     }
 
@@ -507,6 +523,7 @@ public interface QmpClient extends AutoCloseable {
               heartbeatInterval,
               heartbeatTimeout,
               unmatchedReplyHandler,
+              featureWarningHandler,
               name));
     }
 

@@ -18,7 +18,8 @@ import org.qmp4j.transport.QmpAddress;
 
 /**
  * Execute-and-await against a real QEMU 7.2 ({@code -machine pc -nodefaults -display none}, paused,
- * no guest), with block jobs between null-co nodes added through {@code blockdev-add}.
+ * no guest, two monitors), with block jobs between null-co nodes added through {@code
+ * blockdev-add}.
  *
  * <p>What QEMU 7.2 does, as observed: a full backup between two 64 MiB null-co nodes completes
  * while {@code blockdev-backup} itself runs, so {@code BLOCK_JOB_COMPLETED} comes <em>before</em>
@@ -37,8 +38,8 @@ class QemuBlockJobIT {
 
   @BeforeAll
   void start() {
-    qemu = QemuProcess.builder().args("-machine", "pc").start();
-    qmp = QmpClient.newBuilder().address(QmpAddress.unix(qemu.socket())).connect();
+    qemu = QemuProcess.builder().monitor("mon0").monitor("mon1").args("-machine", "pc").start();
+    qmp = QmpClient.newBuilder().address(QmpAddress.unix(qemu.socket("mon0"))).connect();
     for (String node : new String[] {"src", "tgt"}) {
       qmp.execute("blockdev-add", Map.of("driver", "null-co", "node-name", node, "size", SIZE));
     }
@@ -122,6 +123,35 @@ class QemuBlockJobIT {
             Duration.ofSeconds(30));
     assertEquals("BLOCK_JOB_CANCELLED", cancelled.name());
     assertTrue(cancelled.data().get("offset").asLong() < SIZE, cancelled.toString());
+  }
+
+  @Test
+  void deprecatedAndUnstableUsesAreReportedFromQemusOwnSchema() {
+    java.util.List<String> warnings = new java.util.concurrent.CopyOnWriteArrayList<>();
+    try (QmpClient checked =
+        QmpClient.newBuilder()
+            .address(QmpAddress.unix(qemu.socket("mon1"))) // one client per QEMU monitor
+            .validateArguments(true)
+            .featureWarningHandler(warnings::add)
+            .connect()) {
+      checked.execute("x-query-roms");
+      // 'device' is deprecated in favour of 'id'; QEMU then answers that there is no such device
+      assertThrows(
+          org.qmp4j.protocol.QmpErrorException.class,
+          () -> checked.execute("eject", Map.of("device", "nope")));
+      checked.execute("query-block-jobs");
+    }
+    String version =
+        qmp.greeting().orElseThrow().version().major()
+            + "."
+            + qmp.greeting().orElseThrow().version().minor();
+    assertEquals(2, warnings.size(), warnings.toString());
+    assertTrue(
+        warnings.get(0).startsWith("x-query-roms is unstable in QEMU " + version),
+        warnings.toString());
+    assertTrue(
+        warnings.get(1).startsWith("eject: argument 'device' is deprecated in QEMU " + version),
+        warnings.toString());
   }
 
   @Test

@@ -27,4 +27,5 @@ public record ClientConfig(
     Duration heartbeatInterval,
     Duration heartbeatTimeout,
     Consumer<JsonNode> unmatchedReplyHandler,
+    Consumer<String> featureWarningHandler,
     String name) {}

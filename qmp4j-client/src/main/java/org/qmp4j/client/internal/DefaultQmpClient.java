@@ -56,6 +56,8 @@ import org.qmp4j.protocol.QmpReader;
 import org.qmp4j.protocol.QmpReturn;
 import org.qmp4j.protocol.QmpWriter;
 import org.qmp4j.schema.QapiSchema;
+import org.qmp4j.schema.SchemaCommand;
+import org.qmp4j.schema.SchemaType;
 import org.qmp4j.transport.QmpAddress;
 import org.qmp4j.transport.QmpConnection;
 import org.qmp4j.transport.Transports;
@@ -124,6 +126,7 @@ public final class DefaultQmpClient implements QmpClient {
   private final AtomicInteger generations = new AtomicInteger();
   private final ConcurrentLinkedQueue<JsonNode> unmatchedQueue = new ConcurrentLinkedQueue<>();
   private final AtomicBoolean unmatchedRunning = new AtomicBoolean();
+  private final java.util.Set<String> featureWarned = ConcurrentHashMap.newKeySet();
 
   private volatile Connection conn;
   private volatile ConnectionState state = ConnectionState.NEW;
@@ -535,6 +538,7 @@ public final class DefaultQmpClient implements QmpClient {
   private boolean validate(QapiSchema schema, QmpCommand command, CompletableFuture<?> future) {
     try {
       schema.validateArguments(command.name(), command.arguments());
+      warnFeatures(schema, command);
       return true;
     } catch (QmpErrorException e) {
       future.completeExceptionally(Exceptions.rejected(e, command.name()));
@@ -542,6 +546,70 @@ public final class DefaultQmpClient implements QmpClient {
       future.completeExceptionally(e);
     }
     return false;
+  }
+
+  /**
+   * Reports, once per client, a command or a given argument that the peer's schema marks {@code
+   * deprecated} or {@code unstable}.
+   */
+  private void warnFeatures(QapiSchema schema, QmpCommand command) {
+    SchemaCommand sc = schema.command(command.name()).orElse(null);
+    if (sc == null) {
+      return;
+    }
+    for (String f : sc.features()) {
+      if (WARN_FEATURES.contains(f)) {
+        warnFeature(command.name(), command.name() + " is " + f);
+      }
+    }
+    ObjectNode args = command.arguments();
+    if (args == null || args.isEmpty()) {
+      return;
+    }
+    SchemaType t = schema.type(sc.argType()).orElse(null);
+    if (!(t instanceof SchemaType.ObjectType)) {
+      return;
+    }
+    for (SchemaType.Member m : ((SchemaType.ObjectType) t).members()) {
+      if (!m.features().isEmpty() && args.has(m.name())) {
+        for (String f : m.features()) {
+          if (WARN_FEATURES.contains(f)) {
+            warnFeature(
+                command.name() + "/" + m.name(),
+                command.name() + ": argument '" + m.name() + "' is " + f);
+          }
+        }
+      }
+    }
+  }
+
+  private static final java.util.Set<String> WARN_FEATURES =
+      java.util.Set.of("deprecated", "unstable");
+
+  private void warnFeature(String key, String text) {
+    if (!featureWarned.add(key + "$" + text)) {
+      return;
+    }
+    QmpGreeting g = lastGreeting;
+    String line =
+        g == null
+            ? text
+            : text
+                + " in QEMU "
+                + g.version().major()
+                + "."
+                + g.version().minor()
+                + "."
+                + g.version().micro();
+    LOG.warn("{}: {}", name, line);
+    Consumer<String> handler = config.featureWarningHandler();
+    if (handler != null) {
+      try {
+        handler.accept(line);
+      } catch (RuntimeException e) {
+        LOG.warn("{}: the feature-warning handler threw", name, e);
+      }
+    }
   }
 
   private void sendCommand(
