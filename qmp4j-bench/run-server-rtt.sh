@@ -11,6 +11,8 @@
 #        far less noise on a shared machine; both peers get the same treatment)
 #        CLIENT_JAR=... (the client's jar, default JAR: keep the client fixed when comparing builds)
 #        EXTRA="name=JAR ..." (more qmp4j builds to measure side by side)
+#        SERVER_NICE=-10 (every server, C and Java alike, at this nice value; the client stays at
+#        the shell's: see docs/benchmarks.md for why the server's weight matters)
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 rounds="${1:-5}"
@@ -19,8 +21,8 @@ warmup="${3:-50000}"
 jar="${JAR:-$here/target/benchmarks.jar}"
 client_jar="${CLIENT_JAR:-$jar}"
 [ -f "$jar" ] || { echo "missing $jar: build qmp4j-bench first" >&2; exit 2; }
-responder="$("$here/build-responder.sh" "$(mktemp -d)")"
 dir="$(mktemp -d)"
+responder="$("$here/build-responder.sh" "$dir/bin")"
 pids=()
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
@@ -35,7 +37,11 @@ declare -A sock pid
 start() { # name, command...
   local name="$1"
   shift
-  "$@" >"$dir/$name.log" 2>&1 &
+  if [ -n "${SERVER_NICE:-}" ]; then
+    nice -n "$SERVER_NICE" "$@" >"$dir/$name.log" 2>&1 &
+  else
+    "$@" >"$dir/$name.log" 2>&1 &
+  fi
   pid[$name]=$!
   pids+=($!)
   sock[$name]="$dir/$name.sock"
