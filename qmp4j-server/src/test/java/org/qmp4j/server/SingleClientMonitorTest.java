@@ -215,6 +215,22 @@ class SingleClientMonitorTest {
   }
 
   @Test
+  void anAddressListenerServesOneClientAtATime() throws Exception {
+    server(false);
+    Path sock = dir.resolve("addr.sock");
+    try (org.qmp4j.transport.QmpListener listener =
+            server.listen(
+                org.qmp4j.transport.QmpAddress.parse("unix:" + sock), MonitorOptions.QEMU);
+        RawClient a = new RawClient(UnixDomainSocketAddress.of(sock));
+        RawClient b = new RawClient(UnixDomainSocketAddress.of(sock))) {
+      assertTrue(a.line().startsWith(GREETING_START));
+      assertEquals("none", b.lineOrNone(300));
+      a.close();
+      assertTrue(b.line().startsWith(GREETING_START));
+    }
+  }
+
+  @Test
   void byDefaultAListenerServesClientsAtOnce() throws Exception {
     server(false);
     UnixDomainSocketAddress address = listen("many.sock", MonitorOptions.DEFAULT);
