@@ -127,7 +127,7 @@ public final class Main implements Callable<Integer> {
     COMMANDS.put("migrate", MigrateCommand::new);
     // Lambdas, not constructor references: picocli's classes load only when a command line is
     // built.
-    COMMANDS.put("help", () -> new CommandLine.HelpCommand());
+    COMMANDS.put("help", HelpCommand::new);
     COMMANDS.put("generate-completion", () -> new picocli.AutoComplete.GenerateCompletion());
   }
 

@@ -127,6 +127,17 @@ class MainTest {
     assertEquals("", run.err());
     assertTrue(run.out().contains("Usage: qmp4j " + command + " [-h"), run.out());
     assertTrue(run.out().contains(":\n  qmp4j " + command + " /tmp/qmp.sock"), run.out());
+    assertEquals(run.out(), run(("help " + command).split(" ")).out());
+  }
+
+  @Test
+  void helpOfNoSuchCommandSaysWhatThereIs() {
+    Run run = run("help", "job", "frob");
+    assertEquals(Main.EXIT_USAGE, run.status());
+    assertEquals(
+        "qmp4j help: no command 'job frob'; qmp4j job has: watch, cancel, pause, resume, complete,"
+            + " finalize, dismiss\n",
+        run.err());
   }
 
   @Test
