@@ -344,6 +344,8 @@ final class JobCommand implements Callable<Integer> {
         JsonNode j = find(client.execute("query-jobs"), "id", job);
         if (j != null) {
           st.type = j.path("type").asText();
+          st.done = j.path("current-progress").asLong();
+          st.total = j.path("total-progress").asLong();
         }
         if (j == null || j.path("status").asText().matches("concluded|null")) {
           // It ended. A block job's BLOCK_JOB_COMPLETED or _CANCELLED says how; it may still be
@@ -393,10 +395,12 @@ final class JobCommand implements Callable<Integer> {
         text.append(": ").append(st.error);
       } else if (outcome.equals("cancelled") && st.total > 0) {
         text.append(" at ").append(Progress.percent(st.done, st.total)).append('%');
-      } else if ((outcome.equals("completed") || outcome.equals("ready")) && st.total > 0) {
-        text.append(" (")
-            .append(BYTE_JOBS.contains(st.type) ? Progress.size(st.total) : st.total + " units")
-            .append(String.format(java.util.Locale.ROOT, ", watched for %.1f s", seconds))
+      } else if (outcome.equals("completed") || outcome.equals("ready")) {
+        text.append(" (");
+        if (BYTE_JOBS.contains(st.type) && st.total > 0) {
+          text.append(Progress.size(st.total)).append(", ");
+        }
+        text.append(String.format(java.util.Locale.ROOT, "watched for %.1f s", seconds))
             .append(')');
       }
       ObjectNode result =

@@ -159,6 +159,43 @@ class QemuCliIT {
   }
 
   @Test
+  void jobWatchOfANonBlockJobAgainstQemu() throws Exception {
+    try (QemuProcess qemu = QemuProcess.start()) {
+      String sock = qemu.socket().toString();
+      java.nio.file.Path img = qemu.directory().resolve("new.img");
+      Run create =
+          run(
+              "exec",
+              sock,
+              "blockdev-create",
+              "job-id=c1",
+              "options={\"driver\": \"file\", \"filename\": \"" + img + "\", \"size\": 1048576}");
+      assertEquals(0, create.status(), create.err());
+      Run ok = run("job", "watch", sock, "c1", "--no-bar");
+      assertEquals(0, ok.status(), ok.out() + ok.err());
+      assertTrue(ok.out().matches("(?s).* c1: completed \\(watched for .* s\\)\n"), ok.out());
+      assertEquals(new Run(0, "c1: job-dismiss done\n", ""), run("job", "dismiss", sock, "c1"));
+      Run bad =
+          run(
+              "exec",
+              sock,
+              "blockdev-create",
+              "job-id=c2",
+              "options={\"driver\": \"file\", \"filename\": \"/nonexistent/new.img\","
+                  + " \"size\": 1048576}");
+      assertEquals(0, bad.status(), bad.err());
+      Run failed = run("job", "watch", sock, "c2", "--no-bar");
+      assertEquals(1, failed.status(), failed.out() + failed.err());
+      assertTrue(
+          failed
+              .out()
+              .endsWith(
+                  " c2: failed: Could not create '/nonexistent/new.img': No such file or directory\n"),
+          failed.out());
+    }
+  }
+
+  @Test
   void migrateStartWatchesUntilCompletedAgainstQemu() {
     try (QemuProcess qemu = QemuProcess.builder().args("-machine", "pc", "-m", "64").start()) {
       String sock = qemu.socket().toString();
