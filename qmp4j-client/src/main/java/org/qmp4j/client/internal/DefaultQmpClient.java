@@ -93,14 +93,15 @@ public final class DefaultQmpClient implements QmpClient {
 
   /**
    * How often the reader thread looks at the lead while callers hold it: after 1 ms, then twice as
-   * long each time callers still hold it, up to this many microseconds ({@code
-   * -Dqmp4j.client.leaderPollMicros}, default 4000). Each look wakes a thread, which costs the
-   * callers' latency when it lands in a round trip (at 1 ms, p99 of a tight loop of blocking calls
-   * triples); backing off keeps that rare while callers are busy, and bounds how long events and
-   * replies nobody waits for stay unread after the last caller let go.
+   * long each time callers still hold it (or let go of it less than the grace period ago), up to
+   * this many microseconds ({@code -Dqmp4j.client.leaderPollMicros}, default 16000). Each look
+   * wakes a thread, which costs the callers' latency when it lands in a round trip (looking every
+   * millisecond triples the p99 of a tight loop of blocking calls, every 4 ms still adds a third);
+   * backing off keeps that rare while callers are busy, and bounds how long events stay unread
+   * after the last caller let go.
    */
   static final long POLL_MAX_NANOS =
-      Math.max(1_000_000, Long.getLong("qmp4j.client.leaderPollMicros", 4_000) * 1000);
+      Math.max(1_000_000, Long.getLong("qmp4j.client.leaderPollMicros", 16_000) * 1000);
 
   private static final long POLL_MIN_NANOS = 1_000_000;
 
@@ -954,6 +955,7 @@ public final class DefaultQmpClient implements QmpClient {
     private volatile Thread callerLeader;
     private final AtomicInteger waitingCallers = new AtomicInteger();
     private volatile boolean readerDozing; // parked for longer than POLL_MIN_NANOS
+    private volatile boolean takeOver; // a caller let go and wants the reader thread to read
 
     Connection(QmpConnection transport, int generation, QmpEvent gapMarker) {
       this.transport = transport;
@@ -1060,7 +1062,8 @@ public final class DefaultQmpClient implements QmpClient {
         f.waiter = null;
         waitingCallers.decrementAndGet();
         if (readerDozing && lead.get() == FREE && awaitedByNoOne()) {
-          LockSupport.unpark(thread); // replies nobody waits for: the reader should read soon
+          takeOver = true; // replies nobody waits for: the reader thread should read soon
+          LockSupport.unpark(thread);
         }
       }
       return interrupted;
@@ -1122,10 +1125,14 @@ public final class DefaultQmpClient implements QmpClient {
         if (lead.get() == FREE && leadWanted.get() == 0) {
           long idle = System.nanoTime() - releasedAt;
           if (idle < GRACE_NANOS) {
-            LockSupport.parkNanos(this, GRACE_NANOS - idle);
-            continue;
-          }
-          if (lead.compareAndSet(FREE, READER)) {
+            if (takeOver) {
+              takeOver = false;
+              LockSupport.parkNanos(this, GRACE_NANOS - idle);
+              continue;
+            }
+            // free only for a moment: callers are busy; back off as if they held it
+          } else if (lead.compareAndSet(FREE, READER)) {
+            takeOver = false;
             poll = POLL_MIN_NANOS;
             try {
               drainInbox();
