@@ -190,6 +190,12 @@ class ShellIT {
       waitForScreen(s, t -> t.contains("DeviceNotFound: Device 'nosuch' not found"));
       waitForScreen(s, t -> lastLine(t).equals("(qmp)"));
 
+      // History: Up recalls the line.
+      keys(s, "Up");
+      waitForScreen(s, t -> lastLine(t).equals("(qmp) device_del id=nosuch"));
+      keys(s, "C-u");
+      waitForScreen(s, t -> lastLine(t).equals("(qmp)"));
+
       // A real transaction.
       keys(s, "transaction(", "Enter");
       waitForScreen(s, t -> lastLine(t).equals("...>"));
