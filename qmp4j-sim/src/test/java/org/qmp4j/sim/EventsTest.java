@@ -27,7 +27,7 @@ class EventsTest {
     return SimulatedMachine.newBuilder()
         .name("vm1")
         .memory(1L << 30)
-        .disk("disk0", "disk0dev", "/images/disk0.qcow2", 64L << 20, "stop", "stop")
+        .disk("disk0", "disk0dev", "/tmp/disk0.qcow2", 64L << 20, "stop", "stop")
         .cdrom("cd0", "cd0dev")
         .balloon("balloon0")
         .nic("net0", "52:54:00:12:34:56")
@@ -122,7 +122,7 @@ class EventsTest {
       // jobs: a backup that progresses, is cancelled; one that fails; a mirror that is ready
       c.execute(
           "drive-backup",
-          "{\"device\": \"disk0\", \"target\": \"/images/b.qcow2\", \"sync\": \"full\","
+          "{\"device\": \"disk0\", \"target\": \"/tmp/b.qcow2\", \"sync\": \"full\","
               + " \"speed\": 1048576, \"job-id\": \"b1\"}");
       Thread.sleep(60);
       JsonNode job = c.execute("query-block-jobs").result().get(0);
@@ -135,7 +135,7 @@ class EventsTest {
 
       c.execute(
           "drive-backup",
-          "{\"device\": \"disk0\", \"target\": \"/images/b.qcow2\", \"sync\": \"full\","
+          "{\"device\": \"disk0\", \"target\": \"/tmp/b.qcow2\", \"sync\": \"full\","
               + " \"speed\": 1, \"job-id\": \"b2\"}");
       SimClient.Exchange err =
           c.execute("__org.qmp4j_block-job-error", "{\"device\": \"b2\", \"operation\": \"read\"}");
@@ -156,7 +156,7 @@ class EventsTest {
               c,
               "BLOCK_JOB_READY",
               "drive-mirror",
-              "{\"device\": \"disk0\", \"target\": \"/images/m.qcow2\", \"sync\": \"full\","
+              "{\"device\": \"disk0\", \"target\": \"/tmp/m.qcow2\", \"sync\": \"full\","
                   + " \"job-id\": \"m1\"}");
       assertEquals("mirror", d.get("type").asText());
       seen.add("BLOCK_JOB_READY");

@@ -25,11 +25,11 @@ import org.qmp4j.testing.Qemu;
  *
  * <p>A scenario is {@code {"name", "config", "paused"?, "steps": [...]}}: {@code config} is {@code
  * nodefaults} (no devices) or {@code devices} (name vm1, an empty IDE CD-ROM cd0, a virtio disk
- * disk0 on a 64 MiB qcow2 image, a virtio balloon); {@code paused} (default true) is {@code -S}. A
- * step is {@code {"execute", "arguments"?, "settle"?, "compare"?}}: {@code settle} is how long (ms)
- * to collect late events after the reply (default 150); {@code compare: "help-lines"} compares an
- * HMP {@code help} text line by line as a subsequence of QEMU's (the simulator lists only the
- * commands it implements).
+ * disk0 on a 64 MiB qcow2 image, a virtio balloon); {@code paused} (default true) is {@code -S},
+ * {@code noShutdown} (default false) {@code -no-shutdown}. A step is {@code {"execute",
+ * "arguments"?, "settle"?, "compare"?}}: {@code settle} is how long (ms) to collect late events
+ * after the reply (default 150); {@code compare: "help-lines"} compares an HMP {@code help} text
+ * line by line as a subsequence of QEMU's (the simulator lists only the commands it implements).
  *
  * <p>QEMU's guest in these runs is SeaBIOS with nothing to boot: it ignores the ACPI power button
  * and never releases a device unplugged with {@code device_del}. The simulator is given the same
@@ -40,7 +40,26 @@ final class Scenarios {
   static final String RECORDED = "qemu-7.2-transcripts.json";
 
   /** Where image files live while a scenario runs; "DIR" in scenarios. */
-  static final Path DIR = Path.of(System.getProperty("java.io.tmpdir"), "qmp4j-sim-scenarios");
+  static final Path DIR =
+      Path.of(
+          System.getProperty("java.io.tmpdir"),
+          "qmp4j-sim-scenarios-" + ProcessHandle.current().pid()); // one per JVM: runs overlap
+
+  static {
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  try (var files = Files.list(DIR)) {
+                    for (Path f : files.toList()) {
+                      Files.deleteIfExists(f);
+                    }
+                    Files.deleteIfExists(DIR);
+                  } catch (IOException e) {
+                    // nothing there, or a file in use: left to the system's tmp cleaning
+                  }
+                }));
+  }
 
   private Scenarios() {}
 
@@ -77,7 +96,15 @@ final class Scenarios {
 
   /** Images jobs create (removed before a run). */
   private static final List<String> TARGETS =
-      List.of("disk0.qcow2", "cd.iso", "cd2.iso", "m1.qcow2", "b1.qcow2", "t1.qcow2", "t2.qcow2");
+      List.of(
+          "disk0.qcow2",
+          "cd.iso",
+          "cd2.iso",
+          "m1.qcow2",
+          "b1.qcow2",
+          "b5.qcow2",
+          "t1.qcow2",
+          "t2.qcow2");
 
   static List<String> qemuArgs(String config) {
     List<String> a = new ArrayList<>();
@@ -159,6 +186,9 @@ final class Scenarios {
     if (paused(scenario)) {
       cmd.add("-S");
     }
+    if (scenario.path("noShutdown").asBoolean(false)) {
+      cmd.add("-no-shutdown");
+    }
     cmd.addAll(qemuArgs(scenario.get("config").asText()));
     Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
     try {
@@ -195,7 +225,10 @@ final class Scenarios {
 
   static ArrayNode runSimulator(JsonNode scenario) throws Exception {
     prepareSimImages();
-    try (SimFixture f = new SimFixture(machine(scenario.get("config").asText(), paused(scenario)));
+    SimulatedMachine.Builder b =
+        machine(scenario.get("config").asText(), paused(scenario))
+            .noShutdown(scenario.path("noShutdown").asBoolean(false));
+    try (SimFixture f = new SimFixture(b);
         SimClient c = SimClient.open(f.socket)) {
       return run(c, scenario);
     }
@@ -211,7 +244,7 @@ final class Scenarios {
    */
   private static void prepareSimImages() throws IOException {
     Files.createDirectories(DIR);
-    for (String f : List.of("m1.qcow2", "b1.qcow2")) {
+    for (String f : List.of("m1.qcow2", "b1.qcow2", "b5.qcow2")) {
       Files.deleteIfExists(DIR.resolve(f));
     }
     Files.write(DIR.resolve("cd.iso"), new byte[1 << 20]);

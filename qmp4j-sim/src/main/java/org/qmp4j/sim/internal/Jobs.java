@@ -3,8 +3,12 @@ package org.qmp4j.sim.internal;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ScheduledFuture;
 import org.qmp4j.protocol.QmpErrorException;
 
@@ -56,6 +60,9 @@ public final class Jobs {
   private final Machine machine;
   private final Block block;
   final Map<String, Job> jobs = new LinkedHashMap<>();
+
+  /** Target images drive-backup and drive-mirror have created (the host is not written to). */
+  private final Set<String> created = new HashSet<>();
 
   Jobs(Machine machine, Block block) {
     this.machine = machine;
@@ -111,6 +118,9 @@ public final class Jobs {
     if (jobs.containsKey(id)) {
       throw Machine.error("Job ID '" + id + "' already in use");
     }
+    if (type.equals("backup") || (type.equals("mirror") && !blockdevMirror)) {
+      openTarget(Json.str(args, "target", ""), Json.str(args, "mode", "absolute-paths"));
+    }
     long len;
     switch (type) {
       case "commit":
@@ -150,16 +160,39 @@ public final class Jobs {
     jobs.put(id, j);
     status(j, "created");
     status(j, "running");
-    if (type.equals("backup") && j.speed > 0) {
-      // QEMU's backup job yields once at start when rate-limited: paused and running again.
+    if (type.equals("backup")) {
+      // drive-backup drains the disk while its job starts: the job pauses and runs again.
       status(j, "paused");
       status(j, "running");
+      if (Json.str(args, "sync", "").equals("none")) {
+        return; // copies only what the guest overwrites: runs until cancelled
+      }
     }
     if (j.len == 0 && !type.equals("mirror")) {
       progress(j); // nothing to copy: done within the command, as QEMU's coroutine is
     } else {
       arm(j);
     }
+  }
+
+  /**
+   * The target image of drive-backup or drive-mirror: QEMU creates it (mode absolute-paths, in a
+   * directory that must exist) or opens it (mode existing). The simulator remembers what it
+   * "created" instead of writing it.
+   */
+  private void openTarget(String target, String mode) {
+    Path t = Path.of(target);
+    if (mode.equals("existing")) {
+      if (!created.contains(target) && !Files.exists(t)) {
+        throw Machine.error("Could not open '" + target + "': No such file or directory");
+      }
+      return;
+    }
+    Path parent = t.toAbsolutePath().getParent();
+    if (parent != null && !Files.isDirectory(parent)) {
+      throw Machine.error("Could not create '" + target + "': No such file or directory");
+    }
+    created.add(target);
   }
 
   private void arm(Job j) {
