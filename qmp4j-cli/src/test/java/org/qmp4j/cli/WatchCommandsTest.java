@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -53,7 +54,7 @@ class WatchCommandsTest {
   }
 
   /** A backup of the 1 GiB disk0 at {@code speed} bytes a second. */
-  private static void backup(String sock, String id, long speed) {
+  private void backup(String sock, String id, long speed) {
     Run r =
         run(
             "exec",
@@ -61,7 +62,7 @@ class WatchCommandsTest {
             "drive-backup",
             "job-id=" + id,
             "device=disk0",
-            "target=/tmp/qmp4j-watch-test.qcow2",
+            "target=" + dir.resolve(id + ".qcow2"),
             "sync=full",
             "speed=" + speed);
     assertEquals(0, r.status(), r.err());
@@ -150,6 +151,7 @@ class WatchCommandsTest {
   @Test
   void watchUntilReadyThenComplete() throws Exception {
     String sock = start(Duration.ofMillis(50));
+    Path target = Files.write(dir.resolve("mirror.img"), new byte[1 << 20]);
     Run mirror =
         run(
             "exec",
@@ -157,7 +159,7 @@ class WatchCommandsTest {
             "drive-mirror",
             "job-id=m0",
             "device=disk0",
-            "target=/tmp/qmp4j-watch-mirror.qcow2",
+            "target=" + target,
             "sync=full",
             "mode=existing");
     assertEquals(0, mirror.status(), mirror.err());
@@ -198,7 +200,7 @@ class WatchCommandsTest {
             "drive-backup",
             "job-id=b",
             "device=disk1",
-            "target=/tmp/qmp4j-watch-b.qcow2",
+            "target=" + dir.resolve("b.qcow2"),
             "sync=full",
             "speed=10485760");
     assertEquals(0, r.status(), r.err());
