@@ -25,6 +25,8 @@ jar=$root/qmp4j-cli/target/qmp4j.jar
 variants=(launcher launcher-nocds java-jar)
 [[ -d $qemu_python/qemu/qmp ]] && variants+=(python-qmp)
 
+# Each variant runs in a bash of its own (for /usr/bin/time); these are what it needs.
+export root sock jar qemu_python
 run() {
   case $1 in
     launcher) "$root/qmp4j" exec "$sock" query-status ;;
@@ -39,23 +41,24 @@ m = QEMUMonitorProtocol(sys.argv[1]); m.connect(); print(m.cmd('query-status')['
   esac
 }
 
-declare -A times
+declare -A times cpus
 for ((r = 0; r < rounds; r++)); do
   for v in "${variants[@]}"; do
     start=$(date +%s%N)
-    run "$v" >/dev/null
+    /usr/bin/time -f '%U %S' -o "$tmp/cpu" bash -c "$(declare -f run); run $v" >/dev/null
     end=$(date +%s%N)
     times[$v]+="$(((end - start) / 1000000)) "
+    cpus[$v]+="$(awk '{printf "%d", ($1 + $2) * 1000}' "$tmp/cpu") "
   done
 done
 
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg), $rounds rounds"
-printf '%-15s %8s %8s %8s   %s\n' variant median min max "all (ms)"
+median() { printf '%s\n' "$@" | sort -n | sed -n "$((($# + 1) / 2))p"; }
+printf '%-15s %11s %8s %8s %13s   %s\n' variant "wall median" min max "CPU median" "wall, all (ms)"
 for v in "${variants[@]}"; do
   # shellcheck disable=SC2086
   sorted=$(printf '%s\n' ${times[$v]} | sort -n)
-  n=$(wc -l <<<"$sorted")
-  median=$(sed -n "$(((n + 1) / 2))p" <<<"$sorted")
-  printf '%-15s %6s ms %5s ms %5s ms   %s\n' "$v" "$median" "$(head -1 <<<"$sorted")" \
-    "$(tail -1 <<<"$sorted")" "${times[$v]}"
+  # shellcheck disable=SC2086
+  printf '%-15s %8s ms %5s ms %5s ms %10s ms   %s\n' "$v" "$(median ${times[$v]})" \
+    "$(head -1 <<<"$sorted")" "$(tail -1 <<<"$sorted")" "$(median ${cpus[$v]})" "${times[$v]}"
 done
