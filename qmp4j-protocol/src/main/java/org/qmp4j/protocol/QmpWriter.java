@@ -1,6 +1,7 @@
 package org.qmp4j.protocol;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.JsonNodeType;
 import com.fasterxml.jackson.databind.node.POJONode;
 import java.io.IOException;
@@ -9,7 +10,6 @@ import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
@@ -94,6 +94,13 @@ public final class QmpWriter {
 
   private static final byte[] HEX = "0123456789ABCDEF".getBytes(StandardCharsets.US_ASCII);
 
+  /** Never modified: what {@link #writeReturn} writes for a {@code null} value. */
+  private static final JsonNode EMPTY_OBJECT = JsonNodeFactory.instance.objectNode();
+
+  /** Whether QEMU's QDict yields "return" before "id" when "return" was inserted first. */
+  private static final boolean RETURN_BEFORE_ID =
+      QdictOrder.iterationOrder(List.of("return", "id")).get(0).equals("return");
+
   private final Style style;
   private final Dialect dialect;
   private final MemberOrder memberOrder;
@@ -174,6 +181,31 @@ public final class QmpWriter {
   public void writeMessage(JsonNode message, Buffer buffer) {
     Objects.requireNonNull(message, "message");
     writeValue(message, 0, buffer);
+    newline(buffer);
+  }
+
+  /**
+   * Appends a command's success reply, {@code {"return": value}} with {@code "id": id} when {@code
+   * id} is not {@code null}, and the terminator: the same bytes as {@link #writeMessage(JsonNode,
+   * Buffer)} of that object with {@code "return"} inserted first, without building it. A {@code
+   * null} value is written as {@code {}}.
+   */
+  public void writeReturn(JsonNode value, JsonNode id, Buffer buffer) {
+    JsonNode returned = value == null ? EMPTY_OBJECT : value;
+    buffer.append((byte) '{');
+    if (id == null) {
+      writeMember(true, "return", returned, 0, buffer);
+    } else if (memberOrder == MemberOrder.INSERTION || RETURN_BEFORE_ID) {
+      writeMember(true, "return", returned, 0, buffer);
+      writeMember(false, "id", id, 0, buffer);
+    } else {
+      writeMember(true, "id", id, 0, buffer);
+      writeMember(false, "return", returned, 0, buffer);
+    }
+    if (pretty) {
+      indent(0, buffer);
+    }
+    buffer.append((byte) '}');
     newline(buffer);
   }
 
@@ -297,18 +329,12 @@ public final class QmpWriter {
     out.append((byte) '{');
     int size = node.size();
     if (memberOrder == MemberOrder.QEMU && size > 1) {
-      List<Map.Entry<String, JsonNode>> members = new ArrayList<>(size);
-      for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
-        members.add(it.next());
-      }
-      List<Map.Entry<String, JsonNode>> ordered = QdictOrder.sort(members, Map.Entry::getKey);
-      for (int i = 0; i < ordered.size(); i++) {
-        writeMember(i == 0, ordered.get(i), depth, out);
-      }
+      writeQdictOrdered(node, size, depth, out);
     } else {
       boolean first = true;
       for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
-        writeMember(first, it.next(), depth, out);
+        Map.Entry<String, JsonNode> member = it.next();
+        writeMember(first, member.getKey(), member.getValue(), depth, out);
         first = false;
       }
     }
@@ -318,14 +344,42 @@ public final class QmpWriter {
     out.append((byte) '}');
   }
 
-  private void writeMember(
-      boolean first, Map.Entry<String, JsonNode> member, int depth, Buffer out) {
+  /**
+   * The members in QDict order, sorted in the buffer's scratch arrays (a stack shared by the nested
+   * objects being written) rather than in lists of their own.
+   */
+  private void writeQdictOrdered(JsonNode node, int size, int depth, Buffer out) {
+    int base = out.pushMembers(size);
+    String[] keys = out.memberKeys;
+    JsonNode[] values = out.memberValues;
+    long[] order = out.memberOrder;
+    int n = 0;
+    for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext() && n < size; n++) {
+      Map.Entry<String, JsonNode> member = it.next();
+      String key = member.getKey();
+      keys[base + n] = key;
+      values[base + n] = member.getValue();
+      // Ascending bucket, then descending insertion index (QLIST_INSERT_HEAD).
+      order[base + n] = ((long) QdictOrder.bucket(key) << 32) | (Integer.MAX_VALUE - n);
+    }
+    Arrays.sort(order, base, base + n);
+    try {
+      for (int i = 0; i < n; i++) {
+        int index = base + Integer.MAX_VALUE - (int) order[base + i];
+        writeMember(i == 0, keys[index], values[index], depth, out);
+      }
+    } finally {
+      out.popMembers(base);
+    }
+  }
+
+  private void writeMember(boolean first, String key, JsonNode value, int depth, Buffer out) {
     separator(first, depth + 1, out);
-    writeString(member.getKey(), out);
+    writeString(key, out);
     out.ensure(2);
     out.bytes[out.length++] = ':';
     out.bytes[out.length++] = ' ';
-    writeValue(member.getValue(), depth + 1, out);
+    writeValue(value, depth + 1, out);
   }
 
   private static void writeNumber(JsonNode node, Buffer out) {
@@ -454,6 +508,17 @@ public final class QmpWriter {
     private byte[] bytes;
     private int length;
 
+    // Scratch for writing objects' members in QDict order: a stack, one frame per object being
+    // written (nested objects push theirs on top).
+    private String[] memberKeys = NO_KEYS;
+    private JsonNode[] memberValues = NO_VALUES;
+    private long[] memberOrder = NO_ORDER;
+    private int membersTop;
+
+    private static final String[] NO_KEYS = {};
+    private static final JsonNode[] NO_VALUES = {};
+    private static final long[] NO_ORDER = {};
+
     /** An empty buffer with a small initial capacity. */
     public Buffer() {
       this(INITIAL_CAPACITY);
@@ -507,9 +572,35 @@ public final class QmpWriter {
       return new String(bytes, 0, length, StandardCharsets.ISO_8859_1);
     }
 
+    /** Reserves {@code n} scratch member slots; returns the first. */
+    int pushMembers(int n) {
+      int base = membersTop;
+      int need = base + n;
+      if (need > memberKeys.length) {
+        int grown = Math.max(need, Math.max(8, memberKeys.length * 2));
+        memberKeys = Arrays.copyOf(memberKeys, grown);
+        memberValues = Arrays.copyOf(memberValues, grown);
+        memberOrder = Arrays.copyOf(memberOrder, grown);
+      }
+      membersTop = need;
+      return base;
+    }
+
+    /** Releases the slots from {@code base} up, dropping their references. */
+    void popMembers(int base) {
+      Arrays.fill(memberKeys, base, membersTop, null);
+      Arrays.fill(memberValues, base, membersTop, null);
+      membersTop = base;
+    }
+
     void trim(int capacity) {
       if (bytes.length > capacity && length <= capacity) {
         bytes = Arrays.copyOf(bytes, capacity);
+      }
+      if (membersTop == 0 && memberKeys.length > capacity) {
+        memberKeys = NO_KEYS;
+        memberValues = NO_VALUES;
+        memberOrder = NO_ORDER;
       }
     }
 

@@ -143,6 +143,120 @@ class QmpWriterTest {
   }
 
   @Test
+  void qdictBucketsOfRepeatedAndCollidingKeysStayExact() {
+    // The buckets are cached by String.hashCode: equal keys in other String instances, keys whose
+    // cache slots collide, and keys too long to cache all get QEMU's bucket.
+    List<String> keys = new ArrayList<>();
+    for (int i = 0; i < 5000; i++) {
+      keys.add("k" + i);
+      keys.add("member-" + Integer.toHexString(i * 7919));
+    }
+    keys.add("x".repeat(200));
+    keys.add("Aa"); // same hashCode as "BB"
+    keys.add("BB");
+    for (int round = 0; round < 2; round++) {
+      for (String key : keys) {
+        assertEquals(
+            referenceBucket(key),
+            org.qmp4j.protocol.internal.QdictOrder.bucket(new String(key.toCharArray())),
+            key);
+      }
+    }
+  }
+
+  /** QEMU's tdb_hash modulo 512 of an ASCII key, written out independently of QdictOrder. */
+  private static int referenceBucket(String key) {
+    byte[] b = key.getBytes(StandardCharsets.US_ASCII);
+    int value = 0x238F13AF * b.length;
+    for (int i = 0; i < b.length; i++) {
+      value += (b[i] & 0xFF) << (i * 5 % 24);
+    }
+    return Integer.remainderUnsigned(1103515243 * value + 12345, 512);
+  }
+
+  @Test
+  void qemuOrderOfNestedAndLargeObjectsMatchesTheSortedMembers() {
+    ObjectNode root = QmpJson.objectNode();
+    for (int i = 0; i < 300; i++) {
+      ObjectNode child = root.putObject("c" + i);
+      for (int j = 0; j < i % 7; j++) {
+        child.put("m" + (j * 31 + i), j);
+        if (j == 3) {
+          child.putObject("inner").put("z", 1).put("y", 2).putArray("a").addObject().put("q", 1);
+        }
+      }
+    }
+    QmpWriter qemu = QmpWriter.compact().withMemberOrder(QmpWriter.MemberOrder.QEMU);
+    for (QmpWriter insertion : List.of(QmpWriter.compact(), QmpWriter.pretty())) {
+      QmpWriter ordered = insertion.withMemberOrder(QmpWriter.MemberOrder.QEMU);
+      assertBytes(insertion.writeMessage(qdictSorted(root)), ordered.writeMessage(root));
+    }
+    QmpWriter.Buffer buffer = new QmpWriter.Buffer();
+    qemu.writeMessage(root, buffer);
+    qemu.writeMessage(root, buffer);
+    assertBytes(concat(qemu.writeMessage(root), qemu.writeMessage(root)), buffer.toByteArray());
+  }
+
+  /** A deep copy with every object's members inserted in QDict order (the reference sort). */
+  private static JsonNode qdictSorted(JsonNode node) {
+    if (node.isObject()) {
+      List<Map.Entry<String, JsonNode>> members = new ArrayList<>();
+      node.fields().forEachRemaining(members::add);
+      ObjectNode copy = QmpJson.objectNode();
+      for (Map.Entry<String, JsonNode> member :
+          org.qmp4j.protocol.internal.QdictOrder.sort(members, Map.Entry::getKey)) {
+        copy.set(member.getKey(), qdictSorted(member.getValue()));
+      }
+      return copy;
+    }
+    if (node.isArray()) {
+      ArrayNode copy = QmpJson.arrayNode();
+      node.forEach(element -> copy.add(qdictSorted(element)));
+      return copy;
+    }
+    return node;
+  }
+
+  @Test
+  void writeReturnIsTheReplyObjectsBytes() {
+    List<JsonNode> values =
+        Arrays.asList(
+            null,
+            QmpJson.objectNode(),
+            QmpJson.parse("{\"status\": \"prelaunch\", \"singlestep\": false, \"running\": false}"),
+            QmpJson.parse("[1, {\"b\": 2, \"a\": [], \"c\": {}}]"),
+            NODES.textNode("x\u00e9"));
+    List<JsonNode> ids =
+        Arrays.asList(
+            null,
+            NODES.numberNode(7),
+            NODES.textNode("a\"b"),
+            QmpJson.parse("{\"y\": 1, \"x\": [2]}"));
+    List<QmpWriter> writers = new ArrayList<>();
+    for (QmpWriter w : List.of(QmpWriter.compact(), QmpWriter.pretty(), QmpWriter.guestAgent())) {
+      writers.add(w);
+      writers.add(w.withMemberOrder(QmpWriter.MemberOrder.QEMU));
+    }
+    for (QmpWriter writer : writers) {
+      for (JsonNode value : values) {
+        for (JsonNode id : ids) {
+          ObjectNode reply = QmpJson.objectNode();
+          reply.set("return", value == null ? QmpJson.objectNode() : value);
+          if (id != null) {
+            reply.set("id", id);
+          }
+          QmpWriter.Buffer buffer = new QmpWriter.Buffer();
+          writer.writeReturn(value, id, buffer);
+          assertBytes(writer.writeMessage(reply), buffer.toByteArray());
+        }
+      }
+    }
+    QmpWriter.Buffer buffer = new QmpWriter.Buffer();
+    QmpWriter.compact().withMemberOrder(QmpWriter.MemberOrder.QEMU).writeReturn(null, null, buffer);
+    assertEquals("{\"return\": {}}\r\n", buffer.toString());
+  }
+
+  @Test
   void guestAgentDialectMatchesQemuGa() throws IOException {
     byte[] session = resource("qga-session.bin");
     List<Object> values = ReaderHarness.readOnce(QmpReader.liberal(), session);

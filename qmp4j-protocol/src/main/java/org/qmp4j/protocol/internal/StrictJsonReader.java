@@ -176,6 +176,23 @@ public final class StrictJsonReader implements QmpReader {
     paused = true;
   }
 
+  /**
+   * Whether the reader is between messages: in the lexer's start state with no token of a message
+   * seen since the last value or error. Fed from here, a complete JSON object followed by anything
+   * is delivered as that object alone, and the reader is between messages again right after its
+   * closing brace; a caller that recognises such an object in the input itself may therefore skip
+   * it without changing what the reader does with the rest.
+   */
+  public boolean betweenMessages() {
+    return state == START
+        && tokenCount == 0
+        && braceCount == 0
+        && bracketCount == 0
+        && depth == 0
+        && result == null
+        && parseError == null;
+  }
+
   @Override
   public void reset() {
     state = START;

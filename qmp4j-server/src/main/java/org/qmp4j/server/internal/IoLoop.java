@@ -15,6 +15,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import org.qmp4j.protocol.QmpWriter;
 
 /**
  * One thread, one selector: all socket I/O of a server and all session state changes happen here.
@@ -41,6 +42,8 @@ final class IoLoop implements AutoCloseable {
   // from their own heap buffers: a heap buffer handed to a channel makes the JDK go through a
   // temporary direct buffer of its own, and a direct buffer per session would cost memory.
   private final ByteBuffer ioBuffer = ByteBuffer.allocateDirect(64 * 1024);
+  // Where sessions serialise a message before appending it to their output (loop thread only).
+  private final QmpWriter.Buffer scratch = new QmpWriter.Buffer(1024);
 
   IoLoop(String name) {
     try {
@@ -64,6 +67,11 @@ final class IoLoop implements AutoCloseable {
   /** The loop's direct I/O buffer; call from the loop thread, and do not keep it. */
   ByteBuffer ioBuffer() {
     return ioBuffer;
+  }
+
+  /** The loop's serialisation buffer; call from the loop thread, and do not keep it. */
+  QmpWriter.Buffer scratch() {
+    return scratch;
   }
 
   /** Runs {@code task} on the loop thread, after what is already queued. */

@@ -167,6 +167,26 @@ final class Monitor {
     }
   }
 
+  /**
+   * Runs {@code command} (a {@link ServerCore.Command#direct()} one) for a request of the attached
+   * session now, with the effects of {@link Session#enqueue} and {@link #dispatchNext} for a
+   * request that is dispatched at once: the caller checked that nothing is queued or running.
+   */
+  void executeDirect(Session s, ServerCore.Command command, JsonNode id) {
+    boolean oob = s.oobEnabled();
+    if (!oob) {
+      suspend(); // as enqueue() does; the reader is not running, so there is nothing to pause
+    }
+    executing = true;
+    server.runDirect(s, command, id, this);
+    executing = false;
+    if (!oob) {
+      resume();
+    }
+    server.releaseInBand(this, wantsInBand());
+    dispatchNext();
+  }
+
   private static final byte[] GUEST_AGENT_SENTINEL = {(byte) 0xFF};
 
   private void finishInBand(ObjectNode response, boolean oobWhenDispatched, boolean delimit) {
@@ -182,6 +202,14 @@ final class Monitor {
     }
     server.releaseInBand(this, wantsInBand());
     dispatchNext();
+  }
+
+  /** Sends a success reply to whichever client is attached now (see {@link #reply}). */
+  void replyReturn(JsonNode value, JsonNode id) {
+    Session s = session;
+    if (s != null && s.open()) {
+      s.sendReturn(value, id);
+    }
   }
 
   /** Sends a reply to whichever client is attached now; without one, the reply is lost. */

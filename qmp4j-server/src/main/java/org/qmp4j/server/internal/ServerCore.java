@@ -79,18 +79,38 @@ public final class ServerCore {
    * A declared command; {@code noArguments} if its argument type is QAPI's empty object, so that a
    * request without {@code arguments} needs no validation.
    */
-  private record Command(
+  record Command(
       String name,
       boolean allowOob,
       Handler handler,
       boolean successResponse,
-      boolean noArguments) {}
+      boolean noArguments) {
+
+    /**
+     * Whether a request naming it without arguments can run without the general dispatch: an inline
+     * handler, no argument to validate, a reply on success.
+     */
+    boolean direct() {
+      return handler != null && handler.mode() == Mode.INLINE && noArguments && successResponse;
+    }
+  }
 
   private final QmpServer facade;
   private final Config config;
   private final IoLoop loop = new IoLoop("qmp4j-server-io");
   private final Map<String, Command> commands = new LinkedHashMap<>();
   private final Command capabilitiesCommand;
+  // The direct() commands by the bytes of their name (open addressing by String.hashCode).
+  private final Command[] directCommands;
+  private final byte[][] directNames;
+  private final FastRequest fastRequest = new FastRequest();
+
+  /**
+   * System property: {@code false} makes every request take the general path (reader, tree, request
+   * check, dispatch), for comparisons; read when a server is built.
+   */
+  public static final String DIRECT_DISPATCH_PROPERTY = "qmp4j.server.directDispatch";
+
   private final Map<Long, Session> sessions = new ConcurrentHashMap<>();
   private final Set<Listener> listeners = ConcurrentHashMap.newKeySet();
   private final AtomicLong sessionIds = new AtomicLong();
@@ -128,6 +148,31 @@ public final class ServerCore {
     }
     // Without qmp_capabilities the server can serve guest agent monitors only.
     capabilitiesCommand = commands.get("qmp_capabilities");
+    int size = Integer.highestOneBit(Math.max(1, commands.size()) * 4);
+    directCommands = new Command[size];
+    directNames = new byte[size][];
+    if (!config.serialInBand()
+        && Boolean.parseBoolean(System.getProperty(DIRECT_DISPATCH_PROPERTY, "true"))) {
+      for (Command c : commands.values()) {
+        if (c.direct() && isPrintableAscii(c.name())) {
+          int slot = c.name().hashCode() & (size - 1);
+          while (directCommands[slot] != null) {
+            slot = (slot + 1) & (size - 1);
+          }
+          directCommands[slot] = c;
+          directNames[slot] = c.name().getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        }
+      }
+    }
+  }
+
+  private static boolean isPrintableAscii(String s) {
+    for (int i = 0; i < s.length(); i++) {
+      if (s.charAt(i) < 0x20 || s.charAt(i) > 0x7E) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** query-version's value, members inserted in the order QEMU's output visitor adds them. */
@@ -417,7 +462,7 @@ public final class ServerCore {
     return response;
   }
 
-  private static ObjectNode returnResponse(JsonNode value, JsonNode id) {
+  static ObjectNode returnResponse(JsonNode value, JsonNode id) {
     ObjectNode response = NODES.objectNode();
     response.set("return", value == null ? NODES.objectNode() : value);
     if (id != null) {
@@ -509,6 +554,62 @@ public final class ServerCore {
                 failure == null
                     ? (command.successResponse() ? returnResponse(value, id) : null)
                     : negotiationRewrite(session, failureResponse(name, failure, id))));
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Dispatch without the tree: a request of FastRequest's shape naming a direct() command
+
+  /**
+   * Runs the request at the position of {@code in} (a heap buffer) if it has {@link FastRequest}'s
+   * shape and names a {@link Command#direct()} command, and moves past it; otherwise does nothing
+   * and returns false. The caller has checked that the outcome is what the reader, the queue and
+   * {@link #dispatch} would produce: the session is negotiated and not a guest agent's, its reader
+   * is between messages, and nothing is queued or running on its monitor.
+   */
+  boolean dispatchDirect(Session session, java.nio.ByteBuffer in) {
+    byte[] b = in.array();
+    int base = in.arrayOffset();
+    int stop = fastRequest.scan(b, base + in.position(), base + in.limit());
+    if (stop < 0) {
+      return false;
+    }
+    Command command = directCommand(b, fastRequest.nameStart(), fastRequest.nameEnd());
+    if (command == null) {
+      return false;
+    }
+    in.position(stop - base);
+    session.monitor().executeDirect(session, command, fastRequest.id());
+    return true;
+  }
+
+  private Command directCommand(byte[] b, int from, int to) {
+    int mask = directCommands.length - 1;
+    for (int slot = fastRequest.nameHash() & mask; ; slot = (slot + 1) & mask) {
+      Command c = directCommands[slot];
+      if (c == null) {
+        return null;
+      }
+      byte[] name = directNames[slot];
+      if (java.util.Arrays.equals(name, 0, name.length, b, from, to)) {
+        return c;
+      }
+    }
+  }
+
+  /**
+   * Runs a {@link Command#direct()} command for a request without arguments and replies, as {@link
+   * #dispatch} does for it after the request check.
+   */
+  void runDirect(Session session, Command command, JsonNode id, Monitor monitor) {
+    Context context = new Context(session, command.name(), id, false);
+    JsonNode value;
+    try {
+      value = command.handler().sync().execute(context, NODES.objectNode());
+    } catch (Throwable t) {
+      monitor.reply(negotiationRewrite(session, failureResponse(command.name(), t, id)));
+      return;
+    }
+    monitor.replyReturn(value, id);
   }
 
   private CompletionStage<JsonNode> invoke(Command command, Context context, ObjectNode arguments)

@@ -10,6 +10,7 @@ import java.util.Set;
 import org.qmp4j.protocol.QmpProtocolException;
 import org.qmp4j.protocol.QmpReader;
 import org.qmp4j.protocol.QmpWriter;
+import org.qmp4j.protocol.internal.StrictJsonReader;
 import org.qmp4j.server.MonitorOptions;
 import org.qmp4j.server.QmpSession;
 
@@ -32,9 +33,10 @@ final class Session implements QmpSession, QmpReader.Handler, IoLoop.Readiness {
   private final Monitor monitor;
   private final QmpWriter writer;
   private final QmpReader reader;
+  // The reader when requests may bypass it (FastRequest), else null.
+  private final StrictJsonReader directReader;
   private ByteBuffer in = ByteBuffer.allocate(INPUT_BUFFER_INITIAL).flip();
   private final OutputBuffer out = new OutputBuffer();
-  private final QmpWriter.Buffer scratch = new QmpWriter.Buffer(128);
   private final ArrayDeque<Object> queue = new ArrayDeque<>();
 
   private boolean started;
@@ -45,6 +47,7 @@ final class Session implements QmpSession, QmpReader.Handler, IoLoop.Readiness {
   private boolean inputEnded;
   private boolean closing; // input ended and processed: close once the output is written
   private boolean processing;
+  private boolean feeding; // inside reader.feed()
   private boolean flushScheduled;
   private boolean writeBlocked;
 
@@ -62,6 +65,8 @@ final class Session implements QmpSession, QmpReader.Handler, IoLoop.Readiness {
             ? QmpWriter.guestAgent()
             : options.pretty() ? QmpWriter.pretty() : QmpWriter.compact();
     this.writer = base.withMemberOrder(QmpWriter.MemberOrder.QEMU);
+    this.directReader =
+        !options.guestAgent() && reader instanceof StrictJsonReader strict ? strict : null;
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -211,7 +216,20 @@ final class Session implements QmpSession, QmpReader.Handler, IoLoop.Readiness {
       processing = true;
       try {
         while (open && in.hasRemaining() && !monitor.suspended() && !outputBlocked) {
-          reader.feed(in, this);
+          if (directReader != null
+              && negotiated
+              && queue.isEmpty()
+              && !monitor.executing()
+              && directReader.betweenMessages()
+              && server.dispatchDirect(this, in)) {
+            continue;
+          }
+          feeding = true;
+          try {
+            reader.feed(in, this);
+          } finally {
+            feeding = false;
+          }
         }
       } finally {
         processing = false;
@@ -299,8 +317,20 @@ final class Session implements QmpSession, QmpReader.Handler, IoLoop.Readiness {
     if (!open) {
       return;
     }
+    QmpWriter.Buffer scratch = server.loop().scratch();
     scratch.clear();
     writer.writeMessage(message, scratch);
+    sendBytes(scratch.array(), 0, scratch.length());
+  }
+
+  /** Queues the success reply {@code {"return": value, "id": id}} without building it. */
+  void sendReturn(JsonNode value, JsonNode id) {
+    if (!open) {
+      return;
+    }
+    QmpWriter.Buffer scratch = server.loop().scratch();
+    scratch.clear();
+    writer.writeReturn(value, id, scratch);
     sendBytes(scratch.array(), 0, scratch.length());
   }
 
@@ -313,7 +343,7 @@ final class Session implements QmpSession, QmpReader.Handler, IoLoop.Readiness {
     if (!outputBlocked && out.pending() > server.outputHighWater()) {
       // Like QEMU, stop reading a peer that does not read what we send it.
       outputBlocked = true;
-      if (processing) {
+      if (feeding) {
         reader.pause();
       }
     }
