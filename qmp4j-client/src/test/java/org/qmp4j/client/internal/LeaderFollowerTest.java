@@ -218,6 +218,36 @@ class LeaderFollowerTest {
   }
 
   @Test
+  void cancellingTheFutureOfAReadingCallerEndsItsWaitAtOnce() throws Exception {
+    try (QmpClient c = client()) {
+      CompletableFuture<JsonNode> f = c.executeAsync(QmpCommand.of("sleep", Map.of("ms", 3000)));
+      AtomicReference<Throwable> thrown = new AtomicReference<>();
+      AtomicReference<Long> endedAt = new AtomicReference<>();
+      Thread t =
+          new Thread(
+              () -> {
+                try {
+                  f.join(); // reads for the connection: nothing else is waiting
+                } catch (Throwable e) {
+                  thrown.set(e);
+                }
+                endedAt.set(System.nanoTime());
+              });
+      t.start();
+      Thread.sleep(200);
+      long cancelledAt = System.nanoTime();
+      assertTrue(f.cancel(false));
+      t.join(5000);
+      assertTrue(
+          thrown.get() instanceof java.util.concurrent.CancellationException,
+          String.valueOf(thrown.get()));
+      long ms = (endedAt.get() - cancelledAt) / 1_000_000;
+      assertTrue(ms < 1000, "the waiter ended " + ms + " ms after the cancel");
+      assertEquals(4, c.execute(echo(4)).get("value").asInt());
+    }
+  }
+
+  @Test
   void aTimedGetWhileLeadingTimesOutAndTheFutureStillCompletes() throws Exception {
     try (QmpClient c = client()) {
       CompletableFuture<JsonNode> f = c.executeAsync(QmpCommand.of("sleep", Map.of("ms", 500)));
