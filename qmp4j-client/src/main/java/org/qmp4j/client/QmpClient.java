@@ -48,11 +48,16 @@ import org.qmp4j.transport.Transports;
  * <h2>Threads</h2>
  *
  * Each connection has one reader thread. It parses what arrives, completes the futures of replies
- * and offers events to subscription queues; it never runs your code. Stages you add to the returned
- * futures with non-async methods ({@code thenApply}, {@code whenComplete}...) run on the client's
- * {@linkplain Builder#executor executor}, as do event callbacks. Writes are serialised and batched:
- * the calling thread writes its command unless another thread is writing, which then writes it
- * along with its own. A call may therefore block while the socket's send buffer is full.
+ * and offers events to subscription queues (evaluating their filters); it never runs your code.
+ * Stages you add to the returned futures with non-async methods ({@code thenApply}, {@code
+ * whenComplete}...) run on the client's {@linkplain Builder#executor executor}, as do event
+ * callbacks. A thread blocked in a blocking call, {@code get()} or {@code join()} on a command's
+ * future with no stage reads the socket itself while no other thread does, so that its reply wakes
+ * it directly; it completes only futures whose completion runs nothing (its own, other blocked
+ * callers') and hands everything else it reads to the reader thread, in order. Writes are
+ * serialised and batched: the calling thread writes its command unless another thread is writing,
+ * which then writes it along with its own. A call may therefore block while the socket's send
+ * buffer is full.
  *
  * <h2>Errors</h2>
  *

@@ -7,9 +7,11 @@
  *       java.util.concurrent.CompletableFuture}; the blocking forms wait for it and throw its
  *       failure unwrapped.
  *   <li><b>Threads.</b> One reader thread per connection parses input, completes futures and offers
- *       events to subscription queues; it never runs caller code. Dependent stages added with
- *       non-async methods, event callbacks and {@code Flow} subscribers run on the client's
- *       executor. One JVM-wide timer thread enforces timeouts.
+ *       events to subscription queues; it never runs caller code. A caller blocked on a command's
+ *       future reads its own reply when no other thread reads (leader/follower), handing what is
+ *       not its own to the reader thread. Dependent stages added with non-async methods, event
+ *       callbacks and {@code Flow} subscribers run on the client's executor. One JVM-wide timer
+ *       thread enforces timeouts.
  *   <li><b>Events</b> are delivered through bounded queues with a stated {@link
  *       org.qmp4j.client.OverflowPolicy}; a slow consumer delays no reply and no other consumer.
  *   <li><b>Errors</b> are unchecked: {@link org.qmp4j.protocol.QmpErrorException} subtypes when the
