@@ -88,10 +88,9 @@ public final class QmpServer implements AutoCloseable {
    * Serves clients that connect to {@code channel} (bound, unix or tcp), each with a greeting of
    * its own: all at once, or one at a time as QEMU does if {@code options} say {@link
    * MonitorOptions#singleClient() singleClient}. Returns a handle whose {@code close()} stops
-   * listening.
+   * listening and that tells which clients are connected.
    */
-  public AutoCloseable listen(ServerSocketChannel channel, MonitorOptions options)
-      throws IOException {
+  public Listener listen(ServerSocketChannel channel, MonitorOptions options) throws IOException {
     return core.listen(channel, options, (Path) null);
   }
 
@@ -99,7 +98,7 @@ public final class QmpServer implements AutoCloseable {
    * As {@link #listen(ServerSocketChannel, MonitorOptions)}, and removes {@code socketFile} when
    * the listener or the server closes.
    */
-  public AutoCloseable listen(ServerSocketChannel channel, MonitorOptions options, Path socketFile)
+  public Listener listen(ServerSocketChannel channel, MonitorOptions options, Path socketFile)
       throws IOException {
     return core.listen(channel, options, socketFile);
   }
@@ -163,6 +162,25 @@ public final class QmpServer implements AutoCloseable {
   @Override
   public void close() {
     core.close();
+  }
+
+  /**
+   * A listening channel the server serves, as returned by {@link #listen(ServerSocketChannel,
+   * MonitorOptions)}: which clients it has now (what QEMU's {@code query-chardev} shows as a socket
+   * chardev's {@code filename}), and {@code close()} to stop listening (sessions already connected
+   * stay). Thread-safe.
+   */
+  public interface Listener extends AutoCloseable {
+    /**
+     * The sessions connected through this listener now, oldest first: with {@link
+     * MonitorOptions#singleClient()} at most one, the client attached to the monitor (not those
+     * waiting in the listen backlog); otherwise every client still connected.
+     */
+    List<QmpSession> clients();
+
+    /** Stops listening. Idempotent. */
+    @Override
+    void close();
   }
 
   /** Collects a server's configuration. */

@@ -210,8 +210,8 @@ public final class ServerCore {
   // Connections
 
   /** Accepts clients from {@code channel} until closed; returns a handle that stops listening. */
-  public AutoCloseable listen(ServerSocketChannel channel, MonitorOptions options, Path socketFile)
-      throws IOException {
+  public QmpServer.Listener listen(
+      ServerSocketChannel channel, MonitorOptions options, Path socketFile) throws IOException {
     return listen(
         channel,
         options,
@@ -223,7 +223,7 @@ public final class ServerCore {
   }
 
   /** As above; {@code onClose} runs when the listener closes (e.g. to remove a socket file). */
-  public AutoCloseable listen(
+  public QmpServer.Listener listen(
       ServerSocketChannel channel, MonitorOptions options, AutoCloseable onClose)
       throws IOException {
     checkOpen();
@@ -308,11 +308,14 @@ public final class ServerCore {
    * is attached it accepts nobody (later clients wait in the listen backlog), and the next one is
    * accepted when it leaves; otherwise every client gets a monitor of its own.
    */
-  private final class Listener implements IoLoop.Readiness, AutoCloseable {
+  private final class Listener implements IoLoop.Readiness, QmpServer.Listener {
     final ServerSocketChannel channel;
     final MonitorOptions options;
     final AutoCloseable onClose;
     final Monitor shared;
+
+    /** The sessions accepted without a shared monitor (closed ones pruned as more arrive). */
+    final java.util.Queue<Session> accepted = new java.util.concurrent.ConcurrentLinkedQueue<>();
 
     Listener(ServerSocketChannel channel, MonitorOptions options, AutoCloseable onClose) {
       this.channel = channel;
@@ -346,8 +349,27 @@ public final class ServerCore {
       }
       SocketChannel client;
       while ((client = channel.accept()) != null) {
-        startSession(newSession(new Endpoint.Socket(client), options));
+        Session session = newSession(new Endpoint.Socket(client), options);
+        accepted.removeIf(s -> !s.open());
+        accepted.add(session);
+        startSession(session);
       }
+    }
+
+    @Override
+    public List<QmpSession> clients() {
+      if (shared != null) {
+        Session current = shared.session();
+        return current != null && current.open() ? List.of(current) : List.of();
+      }
+      accepted.removeIf(s -> !s.open());
+      List<QmpSession> out = new java.util.ArrayList<>();
+      for (Session s : accepted) {
+        if (s.open()) {
+          out.add(s);
+        }
+      }
+      return out;
     }
 
     /** The single client left or ended its input: look for the next one (on the loop thread). */
