@@ -15,8 +15,8 @@ import org.qmp4j.sim.internal.QemuOpts;
  * qemu-system-x86_64: } (the option, then what is wrong with it).
  */
 final class QemuCommandLine {
-  /** A QMP monitor: a listening socket. */
-  record Monitor(String address, boolean pretty) {}
+  /** A QMP monitor: a listening socket, the label of its chardev ({@code compat_monitorN}). */
+  record Monitor(String address, boolean pretty, String chardev) {}
 
   /** Options that take a value and describe the machine. */
   private static final Set<String> MACHINE =
@@ -43,6 +43,12 @@ final class QemuCommandLine {
    * {@code org.qemu.guest_agent.0}, as libvirt wires qemu-ga.
    */
   final List<String> guestAgents = new ArrayList<>();
+
+  /** The ids of the guest agent channels' chardevs, as {@link #guestAgents}. */
+  final List<String> guestAgentChardevs = new ArrayList<>();
+
+  /** Every chardev's label in command-line order, the order QEMU creates them in. */
+  final List<String> chardevOrder = new ArrayList<>();
 
   /** Machine options as command-line words, for {@link SimulatedMachine.Builder#option}. */
   final List<String> machine = new ArrayList<>();
@@ -127,9 +133,16 @@ final class QemuCommandLine {
       switch (o) {
         case "-qmp":
         case "-qmp-pretty":
-          c.monitors.add(
-              new Monitor(
-                  socket(given, v, QemuOpts.parse(v, "path"), true), o.equals("-qmp-pretty")));
+          {
+            // QEMU names -qmp's chardev after the number of -qmp/-monitor options before it.
+            String label = "compat_monitor" + c.monitors.size();
+            c.chardevOrder.add(label);
+            c.monitors.add(
+                new Monitor(
+                    socket(given, v, QemuOpts.parse(v, "path"), true),
+                    o.equals("-qmp-pretty"),
+                    label));
+          }
           break;
         case "-chardev":
           c.chardev(given, v);
@@ -217,6 +230,7 @@ final class QemuCommandLine {
     chardev.put(USED, "device");
     String text = chardev.get("x-text");
     guestAgents.add(socket(text, text.substring(text.indexOf(' ') + 1), chardev, false));
+    guestAgentChardevs.add(id);
   }
 
   private void chardev(String given, String v) {
@@ -239,6 +253,7 @@ final class QemuCommandLine {
     }
     p.put("x-text", given + " " + v);
     chardevs.put(id, p);
+    chardevOrder.add(id);
   }
 
   private void monitor(String given, String v) {
@@ -262,7 +277,7 @@ final class QemuCommandLine {
     String text = chardev.get("x-text");
     String address = socket(text, text.substring(text.indexOf(' ') + 1), chardev, false);
     chardev.put(USED, "monitor");
-    monitors.add(new Monitor(address, on(p.getOrDefault("pretty", "off"))));
+    monitors.add(new Monitor(address, on(p.getOrDefault("pretty", "off")), id));
   }
 
   /**

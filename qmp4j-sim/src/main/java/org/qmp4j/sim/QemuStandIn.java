@@ -105,9 +105,11 @@ public final class QemuStandIn {
     }
     try {
       // The agent's channel first: QEMU creates every chardev before a monitor can answer.
-      for (String address : c.guestAgents) {
+      vm.declareChardevs(c.chardevOrder);
+      for (int k = 0; k < c.guestAgents.size(); k++) {
+        String address = c.guestAgents.get(k);
         try {
-          SimulatorMain.listenGuestAgent(vm, address);
+          SimulatorMain.listenGuestAgent(vm, address, c.guestAgentChardevs.get(k));
         } catch (IOException | RuntimeException e) {
           err.println(PROGRAM + ": " + address + ": Failed to bind socket: " + e.getMessage());
           return 1;
@@ -115,7 +117,7 @@ public final class QemuStandIn {
       }
       for (QemuCommandLine.Monitor m : c.monitors) {
         try {
-          SimulatorMain.listen(vm, m.address(), m.pretty());
+          SimulatorMain.listen(vm, m.address(), m.pretty(), m.chardev());
         } catch (IOException | RuntimeException e) {
           err.println(PROGRAM + ": " + m.address() + ": Failed to bind socket: " + e.getMessage());
           return 1;

@@ -34,7 +34,10 @@ public final class SimulatedGuestAgent implements AutoCloseable {
   private final GuestAgent agent;
   private final QmpServer server;
 
+  private final Machine machine;
+
   SimulatedGuestAgent(Machine machine) {
+    this.machine = machine;
     this.agent = new GuestAgent(machine);
     this.server = agent.newServer();
     // The channel goes with the machine. Closed on a thread of its own: the machine's timer thread
@@ -68,6 +71,31 @@ public final class SimulatedGuestAgent implements AutoCloseable {
    */
   public QmpListener listen(QmpAddress address) throws IOException {
     return server.listen(address, MonitorOptions.GUEST_AGENT);
+  }
+
+  /**
+   * Serves the agent on a unix socket at {@code path} as the socket chardev {@code chardev} of its
+   * virtio-serial port ({@code -chardev socket,id=CHARDEV,path=PATH,server=on,wait=off} with a
+   * {@code virtserialport,chardev=CHARDEV,name=org.qemu.guest_agent.0}): {@code query-chardev}
+   * lists it, {@code frontend-open} while the guest's agent has the port with {@code
+   * chardev=CHARDEV} open.
+   */
+  public AutoCloseable listen(String chardev, Path path) throws IOException {
+    Files.deleteIfExists(path);
+    ServerSocketChannel ch = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+    ch.bind(UnixDomainSocketAddress.of(path));
+    QmpServer.Listener l = server.listen(ch, MonitorOptions.GUEST_AGENT, path);
+    machine.chardevs().addChannel(chardev, UnixDomainSocketAddress.of(path), l);
+    return l;
+  }
+
+  /** As {@link #listen(String, Path)}, on TCP. */
+  public AutoCloseable listen(String chardev, InetSocketAddress address) throws IOException {
+    ServerSocketChannel ch = ServerSocketChannel.open();
+    ch.bind(address);
+    QmpServer.Listener l = server.listen(ch, MonitorOptions.GUEST_AGENT);
+    machine.chardevs().addChannel(chardev, ch.getLocalAddress(), l);
+    return l;
   }
 
   /** Serves the agent on TCP. */

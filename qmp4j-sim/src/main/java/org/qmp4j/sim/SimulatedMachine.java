@@ -114,25 +114,62 @@ public final class SimulatedMachine implements AutoCloseable {
 
   /**
    * Serves QMP on a unix socket at {@code path} (replacing a stale socket file), as {@code -qmp
-   * unix:PATH,server=on,wait=off}; the file is removed when the machine closes.
+   * unix:PATH,server=on,wait=off}; the file is removed when the machine closes. {@code
+   * query-chardev} lists it as {@code -qmp}'s chardev, {@code compat_monitorN}.
    */
   public AutoCloseable listen(Path path, boolean pretty) throws IOException {
+    return listen((String) null, path, pretty);
+  }
+
+  /**
+   * Serves QMP on a unix socket at {@code path}, as {@code -chardev
+   * socket,id=CHARDEV,path=PATH,server=on,wait=off -mon chardev=CHARDEV,mode=control}: {@code
+   * query-chardev} lists it with label {@code chardev} ({@code compat_monitorN} if null).
+   */
+  public AutoCloseable listen(String chardev, Path path, boolean pretty) throws IOException {
     Files.deleteIfExists(path);
     ServerSocketChannel ch = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
     ch.bind(UnixDomainSocketAddress.of(path));
-    return server.listen(ch, options(pretty), path);
+    QmpServer.Listener l = server.listen(ch, options(pretty), path);
+    machine.chardevs().addMonitor(label(chardev), UnixDomainSocketAddress.of(path), l);
+    return l;
   }
 
   /** Serves QMP on TCP, as {@code -qmp tcp:HOST:PORT,server=on,wait=off}. */
   public AutoCloseable listen(InetSocketAddress address, boolean pretty) throws IOException {
-    ServerSocketChannel ch = ServerSocketChannel.open();
-    ch.bind(address);
-    return server.listen(ch, options(pretty));
+    return listen((String) null, address, pretty);
   }
 
-  /** Serves QMP on an already bound channel. */
+  /**
+   * Serves QMP on TCP, as {@code -chardev socket,id=CHARDEV,host=HOST,port=PORT,server=on,wait=off
+   * -mon chardev=CHARDEV,mode=control} ({@code -qmp}'s {@code compat_monitorN} if null).
+   */
+  public AutoCloseable listen(String chardev, InetSocketAddress address, boolean pretty)
+      throws IOException {
+    ServerSocketChannel ch = ServerSocketChannel.open();
+    ch.bind(address);
+    QmpServer.Listener l = server.listen(ch, options(pretty));
+    machine.chardevs().addMonitor(label(chardev), ch.getLocalAddress(), l);
+    return l;
+  }
+
+  /** Serves QMP on an already bound channel (listed as a {@code -qmp} monitor's chardev). */
   public AutoCloseable listen(ServerSocketChannel channel, boolean pretty) throws IOException {
-    return server.listen(channel, options(pretty));
+    QmpServer.Listener l = server.listen(channel, options(pretty));
+    machine.chardevs().addMonitor(label(null), channel.getLocalAddress(), l);
+    return l;
+  }
+
+  private String label(String chardev) {
+    return chardev != null ? chardev : machine.chardevs().nextCompatLabel();
+  }
+
+  /**
+   * Fixes the order in which {@code labels} were created (command-line order), which decides the
+   * order {@code query-chardev} lists them in, before their sockets listen.
+   */
+  void declareChardevs(java.util.List<String> labels) {
+    machine.chardevs().declare(labels);
   }
 
   /** Serves one already connected client. */

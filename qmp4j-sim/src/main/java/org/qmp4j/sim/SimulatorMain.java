@@ -89,6 +89,24 @@ public final class SimulatorMain {
    * @throws IOException if it cannot be listened on
    */
   static void listenGuestAgent(SimulatedMachine vm, String address) throws IOException {
+    listenGuestAgent(vm, address, null);
+  }
+
+  /**
+   * As {@link #listenGuestAgent(SimulatedMachine, String)}, as the socket chardev {@code chardev}
+   * (listed by {@code query-chardev}) if not null.
+   */
+  static void listenGuestAgent(SimulatedMachine vm, String address, String chardev)
+      throws IOException {
+    if (chardev != null) {
+      Object a = parse(address);
+      if (a instanceof Path p) {
+        vm.guestAgent().listen(chardev, p);
+      } else {
+        vm.guestAgent().listen(chardev, (InetSocketAddress) a);
+      }
+      return;
+    }
     try {
       QmpAddress a = QmpAddress.parse(address);
       if (a instanceof QmpAddress.Unix u) {
@@ -102,14 +120,31 @@ public final class SimulatorMain {
 
   /** Listens on {@code address}: {@code unix:PATH}, {@code tcp:HOST:PORT}, PATH or HOST:PORT. */
   static void listen(SimulatedMachine vm, String address, boolean pretty) throws IOException {
+    listen(vm, address, pretty, null);
+  }
+
+  /**
+   * As {@link #listen(SimulatedMachine, String, boolean)}, as the socket chardev {@code chardev}
+   * ({@code compat_monitorN} if null).
+   */
+  static void listen(SimulatedMachine vm, String address, boolean pretty, String chardev)
+      throws IOException {
+    Object a = parse(address);
+    if (a instanceof Path p) {
+      vm.listen(chardev, p, pretty);
+    } else {
+      vm.listen(chardev, (InetSocketAddress) a, pretty);
+    }
+  }
+
+  /** {@code unix:PATH}, {@code tcp:HOST:PORT}, PATH or HOST:PORT as a Path or socket address. */
+  private static Object parse(String address) {
     if (address.startsWith("unix:")) {
-      vm.listen(Path.of(address.substring(5)), pretty);
-      return;
+      return Path.of(address.substring(5));
     }
     String tcp = address.startsWith("tcp:") ? address.substring(4) : null;
     if (tcp == null && (address.contains("/") || !address.contains(":"))) {
-      vm.listen(Path.of(address), pretty);
-      return;
+      return Path.of(address);
     }
     String hostPort = tcp != null ? tcp : address;
     int colon = hostPort.lastIndexOf(':');
@@ -126,6 +161,6 @@ public final class SimulatorMain {
     } catch (NumberFormatException e) {
       throw new IllegalArgumentException("not a port in " + address);
     }
-    vm.listen(new InetSocketAddress(host.isEmpty() ? "127.0.0.1" : host, port), pretty);
+    return new InetSocketAddress(host.isEmpty() ? "127.0.0.1" : host, port);
   }
 }

@@ -58,11 +58,13 @@ class QemuCommandLineTest {
             "-mon", "m2,mode=control");
     assertEquals(
         List.of(
-            new QemuCommandLine.Monitor("unix:/tmp/a.sock", false),
-            new QemuCommandLine.Monitor("tcp:127.0.0.1:4444", true),
-            new QemuCommandLine.Monitor("unix:/tmp/b.sock", true),
-            new QemuCommandLine.Monitor("tcp:localhost:5555", false)),
+            new QemuCommandLine.Monitor("unix:/tmp/a.sock", false, "compat_monitor0"),
+            new QemuCommandLine.Monitor("tcp:127.0.0.1:4444", true, "compat_monitor1"),
+            new QemuCommandLine.Monitor("unix:/tmp/b.sock", true, "charmonitor"),
+            new QemuCommandLine.Monitor("tcp:localhost:5555", false, "m2")),
         c.monitors);
+    assertEquals(
+        List.of("compat_monitor0", "compat_monitor1", "charmonitor", "m2"), c.chardevOrder);
   }
 
   /** libvirt's channel to qemu-ga: a socket chardev under a virtserialport of that name. */
@@ -82,8 +84,11 @@ class QemuCommandLineTest {
                 "{\"driver\":\"virtserialport\",\"bus\":\"virtio-serial0.0\",\"nr\":2,"
                     + "\"chardev\":\"charchannel1\",\"id\":\"channel1\","
                     + "\"name\":\"org.qemu.guest_agent.0\"}");
-    assertEquals(List.of(new QemuCommandLine.Monitor("unix:/tmp/m.sock", false)), c.monitors);
+    assertEquals(
+        List.of(new QemuCommandLine.Monitor("unix:/tmp/m.sock", false, "charmonitor")),
+        c.monitors);
     assertEquals(List.of("unix:/tmp/qga.sock", "tcp:127.0.0.1:4446"), c.guestAgents);
+    assertEquals(List.of("charchannel0", "charchannel1"), c.guestAgentChardevs);
     assertTrue(c.machine.contains("virtio-serial-pci,id=virtio-serial0,bus=pci.0,addr=0x5"));
   }
 

@@ -85,6 +85,7 @@ public final class Commands {
           "query-acpi-ospm-status",
           "balloon",
           "query-balloon",
+          "query-chardev",
           // migration
           "migrate",
           "migrate_cancel",
@@ -333,7 +334,13 @@ public final class Commands {
           dev.deviceAdd(a);
         });
     r.run("device_del", a -> dev.deviceDel(id(a)));
-    r.on("qom-list", a -> dev.qomList(a.get("path").asText()));
+    r.on(
+        "qom-list",
+        a -> {
+          ArrayNode chardevs = m.chardevs.qomList(a.get("path").asText());
+          return chardevs != null ? chardevs : dev.qomList(a.get("path").asText());
+        });
+    r.on("query-chardev", a -> m.chardevs.query());
     r.on("query-pci", a -> dev.queryPci());
     r.on("query-rx-filter", a -> dev.queryRxFilter(Json.str(a, "name", null)));
     r.on("query-memory-devices", a -> Json.arr());

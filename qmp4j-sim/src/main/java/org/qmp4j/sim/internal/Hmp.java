@@ -125,6 +125,8 @@ final class Hmp {
         return "kvm support: " + (machine.config().kvm() ? "enabled" : "disabled") + "\r\n";
       case "block":
         return infoBlock();
+      case "chardev":
+        return machine.chardevs.info();
       default:
         return "unknown command: 'info " + what + "'\r\n";
     }

@@ -35,6 +35,7 @@ public final class Machine {
   final Devices devices;
   final Migration migration;
   final Display display;
+  final Chardevs chardevs = new Chardevs(this);
 
   public Machine(MachineConfig config) {
     this.config = config;
@@ -88,6 +89,11 @@ public final class Machine {
 
   public Display display() {
     return display;
+  }
+
+  /** The character devices (monitor and guest agent sockets) that {@code query-chardev} lists. */
+  public Chardevs chardevs() {
+    return chardevs;
   }
 
   // -----------------------------------------------------------------------------------------------
