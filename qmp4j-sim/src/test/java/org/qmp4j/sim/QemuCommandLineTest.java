@@ -85,8 +85,7 @@ class QemuCommandLineTest {
                     + "\"chardev\":\"charchannel1\",\"id\":\"channel1\","
                     + "\"name\":\"org.qemu.guest_agent.0\"}");
     assertEquals(
-        List.of(new QemuCommandLine.Monitor("unix:/tmp/m.sock", false, "charmonitor")),
-        c.monitors);
+        List.of(new QemuCommandLine.Monitor("unix:/tmp/m.sock", false, "charmonitor")), c.monitors);
     assertEquals(List.of("unix:/tmp/qga.sock", "tcp:127.0.0.1:4446"), c.guestAgents);
     assertEquals(List.of("charchannel0", "charchannel1"), c.guestAgentChardevs);
     assertTrue(c.machine.contains("virtio-serial-pci,id=virtio-serial0,bus=pci.0,addr=0x5"));
