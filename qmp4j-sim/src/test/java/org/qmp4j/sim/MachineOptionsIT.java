@@ -135,6 +135,117 @@ class MachineOptionsIT {
     }
   }
 
+  /**
+   * libvirt's chardevs (monitors on unix and tcp sockets, the guest agent's channel) and a {@code
+   * -qmp} monitor: {@code query-chardev}, {@code qom-list /chardevs} and {@code info chardev} with
+   * no other client, with a client on each socket, and after they leave, from QEMU and from the
+   * stand-in on the same paths (tcp ports are chosen by the system and normalised).
+   */
+  @org.junit.jupiter.api.Test
+  void chardevsAsQemuListsThem() throws Exception {
+    Path d = dir.resolve("chardevs");
+    Files.createDirectories(d);
+    List<String> args =
+        List.of(
+            "-machine",
+            "pc",
+            "-nodefaults",
+            "-display",
+            "none",
+            "-S",
+            "-chardev",
+            "socket,id=charmonitor,path=" + d + "/m.sock,server=on,wait=off",
+            "-mon",
+            "chardev=charmonitor,id=monitor,mode=control",
+            "-chardev",
+            "socket,id=mon2,path=" + d + "/m2.sock,server=on,wait=off",
+            "-mon",
+            "chardev=mon2,mode=control",
+            "-chardev",
+            "socket,id=montcp,host=localhost,port=0,server=on,wait=off",
+            "-mon",
+            "chardev=montcp,mode=control",
+            "-qmp",
+            "unix:" + d + "/q.sock,server=on,wait=off",
+            "-chardev",
+            "socket,id=charchannel0,path=" + d + "/g.sock,server=on,wait=off",
+            "-device",
+            "virtio-serial-pci,id=virtio-serial0",
+            "-device",
+            "virtserialport,bus=virtio-serial0.0,nr=1,chardev=charchannel0,id=channel0,"
+                + "name=org.qemu.guest_agent.0");
+    List<String> qemuCmd = new ArrayList<>(List.of(Qemu.assumeSystemEmulator().toString()));
+    qemuCmd.addAll(args);
+    Process p = new ProcessBuilder(qemuCmd).redirectErrorStream(true).start();
+    List<String> qemu;
+    try {
+      qemu = chardevRun(d);
+    } finally {
+      p.destroyForcibly();
+      p.waitFor(10, TimeUnit.SECONDS);
+    }
+    for (String s : List.of("m.sock", "m2.sock", "q.sock", "g.sock")) {
+      Files.deleteIfExists(d.resolve(s));
+    }
+    java.util.concurrent.CompletableFuture<Integer> standIn =
+        java.util.concurrent.CompletableFuture.supplyAsync(
+            () ->
+                QemuStandIn.run(
+                    args,
+                    new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8),
+                    new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8)));
+    List<String> sim = chardevRun(d);
+    assertEquals(0, standIn.get(20, TimeUnit.SECONDS));
+    assertEquals(qemu, sim);
+  }
+
+  /** The answers of one run (quits the machine at the end). */
+  private static List<String> chardevRun(Path d) throws Exception {
+    Path m = d.resolve("m.sock");
+    long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+    SimClient c = null;
+    while (c == null) {
+      try {
+        c = SimClient.open(m);
+      } catch (java.io.IOException e) {
+        if (System.nanoTime() > end) {
+          throw e;
+        }
+        Thread.sleep(20);
+      }
+    }
+    List<String> out = new ArrayList<>();
+    JsonNode first = c.execute("query-chardev").result();
+    int port = 0;
+    for (JsonNode e : first) {
+      if (e.get("label").asText().equals("montcp")) {
+        String f = e.get("filename").asText();
+        port = Integer.parseInt(f.replaceAll(".*:(\\d+),server=on", "$1"));
+      }
+    }
+    out.add(first.toString());
+    out.add(c.execute("qom-list", "{\"path\": \"/chardevs\"}").result().toString());
+    String hmp = "{\"command-line\": \"info chardev\"}";
+    out.add(c.execute("human-monitor-command", hmp).result().asText());
+    try (java.nio.channels.SocketChannel a =
+            java.nio.channels.SocketChannel.open(
+                java.net.UnixDomainSocketAddress.of(d.resolve("m2.sock")));
+        java.net.Socket t = new java.net.Socket("127.0.0.1", port);
+        java.nio.channels.SocketChannel g =
+            java.nio.channels.SocketChannel.open(
+                java.net.UnixDomainSocketAddress.of(d.resolve("g.sock")))) {
+      Thread.sleep(300);
+      out.add(c.execute("query-chardev").result().toString());
+      out.add(c.execute("human-monitor-command", hmp).result().asText());
+    }
+    Thread.sleep(300);
+    out.add(c.execute("query-chardev").result().toString());
+    c.execute("quit");
+    c.close();
+    out.replaceAll(s -> s.replaceAll("127\\.0\\.0\\.1:\\d+", "127.0.0.1:PORT"));
+    return out;
+  }
+
   static Stream<Arguments> refused() {
     return Stream.of(
         Arguments.of(List.of("-drive", "if=none,id=d0,file=/nonexistent/x.qcow2")),
