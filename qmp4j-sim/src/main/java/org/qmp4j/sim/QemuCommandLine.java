@@ -30,7 +30,8 @@ final class QemuCommandLine {
           "-drive",
           "-device",
           "-netdev",
-          "-blockdev");
+          "-blockdev",
+          "-object");
 
   /** Flags that describe the machine. */
   private static final Set<String> MACHINE_FLAGS =
@@ -346,10 +347,12 @@ final class QemuCommandLine {
         "-S                       stay in prelaunch until cont",
         "-name [guest=]NAME[,...] -uuid UUID",
         "-machine [type=]pc|q35|none[,accel=kvm|tcg]   -accel kvm|tcg   -enable-kvm",
-        "-m [size=]SIZE           -smp [cpus=]N",
+        "-m [size=]SIZE[,slots=N,maxmem=SIZE]   -smp [cpus=]N",
+        "-object memory-backend-ram|memory-backend-file,id=ID,size=SIZE[,mem-path=PATH]",
         "-drive if=none|ide|virtio,id=,file=,format=,media=cdrom,readonly=,rerror=,werror=,"
             + "node-name=",
-        "-device DRIVER[,id=][,bus=][,addr=][,drive=][,netdev=][,mac=]   (or JSON); DRIVER is one of",
+        "-device DRIVER[,id=][,bus=][,addr=][,drive=][,netdev=][,mac=][,memdev=]   (or JSON); DRIVER"
+            + " is one of",
         "        virtio-blk-pci ide-hd ide-cd virtio-net-pci e1000 virtio-balloon-pci",
         "        virtio-serial-pci virtserialport virtconsole i6300esb pvpanic pc-dimm",
         "-netdev TYPE,id=ID       -blockdev OPTS|JSON",

@@ -10,7 +10,9 @@ import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.UUID;
@@ -357,6 +359,9 @@ public final class SimulatedMachine implements AutoCloseable {
     private boolean noShutdown;
     private boolean noReboot;
     private long memory = DEFAULT_MEMORY;
+    private long maxMemory;
+    private int memorySlots;
+    private final List<ObjectNode> objects = new ArrayList<>();
     private int cpus = 1;
     private final MachineOptions options = new MachineOptions();
     private QmpVersion version = DEFAULT_VERSION;
@@ -460,7 +465,10 @@ public final class SimulatedMachine implements AutoCloseable {
                 option + " " + value + ": failed to parse UUID string: wrong format");
           }
         case "-m":
-          return memory(memorySize(option, value));
+          return memoryOption(option, value);
+        case "-object":
+          objects.add(org.qmp4j.sim.internal.Memory.fromOpts(value));
+          return this;
         case "-smp":
           {
             String n = QemuOpts.parse(value, "cpus").getOrDefault("cpus", "1");
@@ -494,14 +502,59 @@ public final class SimulatedMachine implements AutoCloseable {
       }
     }
 
-    private static long memorySize(String option, String value) {
-      String v = QemuOpts.parse(value, "size").getOrDefault("size", "");
+    /**
+     * {@code -m [size=]SIZE[,slots=N,maxmem=SIZE]}, checked as QEMU checks it (its messages,
+     * without the option).
+     */
+    private Builder memoryOption(String option, String value) {
+      java.util.Map<String, String> p = QemuOpts.parse(value, "size");
+      memory(memorySize(option, p.getOrDefault("size", "")));
+      String slots = p.get("slots");
+      String maxmem = p.get("maxmem");
+      int n = 0;
+      if (slots != null) {
+        try {
+          n = Integer.parseInt(slots);
+        } catch (NumberFormatException e) {
+          throw new IllegalArgumentException(
+              "Parameter 'slots' expects a non-negative number below 2^64");
+        }
+      }
+      long max = memory;
+      if (maxmem != null) {
+        max = memorySize(option, maxmem);
+        if (max < memory) {
+          throw new IllegalArgumentException(
+              String.format(
+                  "invalid value of maxmem: maximum memory size (0x%x) must be at least the initial"
+                      + " memory size (0x%x)",
+                  max, memory));
+        }
+        if (n > 0 && max == memory) {
+          throw new IllegalArgumentException(
+              String.format(
+                  "invalid value of maxmem: memory slots were specified but maximum memory size"
+                      + " (0x%x) is equal to the initial memory size (0x%x)",
+                  max, memory));
+        }
+      } else if (slots != null) {
+        throw new IllegalArgumentException("slots specified but no max-size");
+      }
+      if (n > org.qmp4j.sim.internal.Memory.MAX_SLOTS) {
+        throw new IllegalArgumentException("unsupported amount of memory slots: " + n);
+      }
+      maxMemory = max;
+      memorySlots = n;
+      return this;
+    }
+
+    private static long memorySize(String option, String v) {
       long unit = 1L << 20;
       String digits = v;
       if (!v.isEmpty() && Character.isLetter(v.charAt(v.length() - 1))) {
         int shift = "BKMGTPE".indexOf(Character.toUpperCase(v.charAt(v.length() - 1))) * 10;
         if (shift < 0) {
-          throw new IllegalArgumentException(option + " " + value + ": invalid memory size");
+          throw new IllegalArgumentException(option + " " + v + ": invalid memory size");
         }
         unit = 1L << shift;
         digits = v.substring(0, v.length() - 1);
@@ -510,7 +563,7 @@ public final class SimulatedMachine implements AutoCloseable {
         long n = Long.parseLong(digits);
         return n == 0 ? DEFAULT_MEMORY : Math.multiplyExact(n, unit);
       } catch (ArithmeticException | NumberFormatException e) {
-        throw new IllegalArgumentException(option + " " + value + ": invalid memory size");
+        throw new IllegalArgumentException(option + " " + v + ": invalid memory size");
       }
     }
 
@@ -651,7 +704,10 @@ public final class SimulatedMachine implements AutoCloseable {
               version,
               powerdownDelay,
               unplugDelay,
-              tick));
+              tick,
+              Math.max(maxMemory, memory),
+              memorySlots,
+              List.copyOf(objects)));
     }
   }
 }

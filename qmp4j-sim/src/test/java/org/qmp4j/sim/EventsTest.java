@@ -33,7 +33,9 @@ class EventsTest {
         .nic("net0", "52:54:00:12:34:56")
         .device("virtio-serial-pci", "vs0")
         .device("virtserialport", "port0")
-        .device("pc-dimm", "dimm0")
+        .option("-m", "1G,slots=2,maxmem=2G")
+        .option("-object", "memory-backend-ram,id=m0,size=128M")
+        .option("-device", "pc-dimm,id=dimm0,memdev=m0")
         .noShutdown(true)
         .guestPowerdownDelay(null);
   }

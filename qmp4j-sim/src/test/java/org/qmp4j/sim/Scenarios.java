@@ -25,11 +25,12 @@ import org.qmp4j.testing.Qemu;
  *
  * <p>A scenario is {@code {"name", "config", "paused"?, "steps": [...]}}: {@code config} is {@code
  * nodefaults} (no devices) or {@code devices} (name vm1, an empty IDE CD-ROM cd0, a virtio disk
- * disk0 on a 64 MiB qcow2 image, a virtio balloon); {@code paused} (default true) is {@code -S},
- * {@code noShutdown} (default false) {@code -no-shutdown}. A step is {@code {"execute",
- * "arguments"?, "settle"?, "compare"?}}: {@code settle} is how long (ms) to collect late events
- * after the reply (default 150); {@code compare: "help-lines"} compares an HMP {@code help} text
- * line by line as a subsequence of QEMU's (the simulator lists only the commands it implements).
+ * disk0 on a 64 MiB qcow2 image, a virtio balloon) or {@code memory} ({@code -m
+ * 128M,slots=4,maxmem=1G}, no devices); {@code paused} (default true) is {@code -S}, {@code
+ * noShutdown} (default false) {@code -no-shutdown}. A step is {@code {"execute", "arguments"?,
+ * "settle"?, "compare"?}}: {@code settle} is how long (ms) to collect late events after the reply
+ * (default 150); {@code compare: "help-lines"} compares an HMP {@code help} text line by line as a
+ * subsequence of QEMU's (the simulator lists only the commands it implements).
  *
  * <p>QEMU's guest in these runs is SeaBIOS with nothing to boot: it ignores the ACPI power button
  * and never releases a device unplugged with {@code device_del}. The simulator is given the same
@@ -106,6 +107,9 @@ final class Scenarios {
           "t1.qcow2",
           "t2.qcow2");
 
+  /** The {@code memory} configuration: room for DIMMs. */
+  static final String MEMORY = "128M,slots=4,maxmem=1G";
+
   static List<String> qemuArgs(String config) {
     List<String> a = new ArrayList<>();
     if (config.equals("devices")) {
@@ -123,6 +127,8 @@ final class Scenarios {
               "virtio-blk-pci,drive=disk0,id=disk0dev",
               "-device",
               "virtio-balloon-pci,id=balloon0"));
+    } else if (config.equals("memory")) {
+      a.addAll(List.of("-m", MEMORY));
     }
     return a;
   }
@@ -138,6 +144,8 @@ final class Scenarios {
           .cdrom("cd0", "cd0dev")
           .disk("disk0", "disk0dev", DIR.resolve("disk0.qcow2").toString(), 64L << 20)
           .balloon("balloon0");
+    } else if (config.equals("memory")) {
+      b.option("-m", MEMORY);
     }
     return b;
   }

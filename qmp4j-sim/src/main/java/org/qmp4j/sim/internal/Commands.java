@@ -82,6 +82,9 @@ public final class Commands {
           "query-pci",
           "query-rx-filter",
           "query-memory-devices",
+          "query-memory-size-summary",
+          "object-add",
+          "object-del",
           "query-acpi-ospm-status",
           "balloon",
           "query-balloon",
@@ -343,8 +346,11 @@ public final class Commands {
     r.on("query-chardev", a -> m.chardevs.query());
     r.on("query-pci", a -> dev.queryPci());
     r.on("query-rx-filter", a -> dev.queryRxFilter(Json.str(a, "name", null)));
-    r.on("query-memory-devices", a -> Json.arr());
-    r.on("query-acpi-ospm-status", a -> Json.arr());
+    r.on("query-memory-devices", a -> dev.memory.queryMemoryDevices());
+    r.on("query-memory-size-summary", a -> dev.memory.querySizeSummary());
+    r.run("object-add", a -> dev.memory.objectAdd(a));
+    r.run("object-del", a -> dev.memory.objectDel(id(a)));
+    r.on("query-acpi-ospm-status", a -> dev.memory.queryAcpiOspmStatus());
     r.run("balloon", a -> dev.balloon(a.get("value").asLong()));
     r.on("query-balloon", a -> dev.queryBalloon());
 

@@ -80,6 +80,9 @@ public final class Devices {
   private final Machine machine;
   final Map<String, Device> devices = new LinkedHashMap<>();
 
+  /** Memory backends, DIMM slots and the device-memory region. */
+  final Memory memory;
+
   /**
    * The children of {@code /machine/peripheral} and {@code /machine/peripheral-anon} in the order
    * of QEMU's property hash table (qom-list lists them from it, last first).
@@ -98,8 +101,24 @@ public final class Devices {
 
   Devices(Machine machine) {
     this.machine = machine;
+    try {
+      memory = new Memory(machine.config());
+    } catch (QmpErrorException e) {
+      throw new IllegalArgumentException("-object: " + e.desc(), e);
+    }
     for (MachineConfig.DeviceSpec d : machine.config().devices()) {
+      Memory.Dimm dimm = null;
+      if (d.driver().equals("pc-dimm")) {
+        try {
+          dimm = memory.prePlug(d.memdev(), null);
+        } catch (QmpErrorException e) {
+          throw new IllegalArgumentException("-device pc-dimm: " + e.desc(), e);
+        }
+      }
       Device dev = add(d.driver(), d.id(), d.mac(), d.slot(), false);
+      if (dimm != null) {
+        memory.plugged(dimm, dev);
+      }
       if (d.driver().equals("virtio-balloon-pci")) {
         balloon = dev;
       }
@@ -184,7 +203,23 @@ public final class Devices {
     if (driver.equals("virtserialport") || driver.equals("virtconsole")) {
       requireSerialBus(driver, Json.str(args, "bus", null));
     }
+    Memory.Dimm dimm = null;
+    if (driver.equals("pc-dimm")) {
+      if (id != null && devices.containsKey(id)) {
+        throw Machine.error("Duplicate device ID '" + id + "'");
+      }
+      JsonNode slot = args.get("slot");
+      dimm =
+          memory.prePlug(
+              Json.str(args, "memdev", null),
+              slot == null
+                  ? null
+                  : slot.isNumber() ? slot.asInt() : Integer.valueOf(slot.asText()));
+    }
     Device d = add(driver, id, Json.str(args, "mac", null), -1, true);
+    if (dimm != null) {
+      memory.plugged(dimm, d);
+    }
     if (driver.equals("virtio-balloon-pci")) {
       balloon = d;
     }
@@ -211,12 +246,13 @@ public final class Devices {
       }
       d = byPath;
     }
-    if (d.pendingUnplug && d.unplugRefusesRepeat) {
+    boolean dimm = d.model.driver().equals("pc-dimm");
+    if (d.pendingUnplug && d.unplugRefusesRepeat && !dimm) {
       // QEMU 7.2 refuses a repeated request only for an unplug asked before the guest ever ran;
       // afterwards it asks the guest again (observed: SeaBIOS run, or not, between the two).
       throw Machine.error("Device " + id + " is already in the process of unplug");
     }
-    if (!d.model.pci() && !d.model.driver().startsWith("virt") && !d.hotplugged) {
+    if (!d.model.pci() && !d.model.driver().startsWith("virt") && !d.hotplugged && !dimm) {
       // IDE devices cannot be unplugged; QEMU puts a device without bus= on the last IDE bus
       throw Machine.error("Bus 'ide.1' does not support hotplugging");
     }
@@ -246,6 +282,13 @@ public final class Devices {
 
   /** The guest released the device: DEVICE_DELETED for its virtio backend, then for itself. */
   void unplugged(Device d) {
+    int slot = memory.slotOf(d);
+    if (slot >= 0) {
+      // A Linux guest reports the ejection in progress (_OST 0x103, 0x80), then ejects (_EJ0)
+      memory.ost(slot, 0x103, 0x80);
+      acpiOst(d.path.equals(d.id) ? null : d.id, String.valueOf(slot), "DIMM", 0x103, 0x80);
+      memory.unplugged(d);
+    }
     devices.remove(d.id);
     container(d.path).remove(childName(d.path));
     if (d == balloon) {
@@ -283,6 +326,9 @@ public final class Devices {
 
   /** Memory hot-(un)plug as a guest reports it through ACPI _OST. */
   public void acpiOst(String device, String slot, String slotType, long source, long status) {
+    if ("DIMM".equals(slotType) && slot != null && slot.matches("[0-9]+")) {
+      memory.ost(Integer.parseInt(slot), source, status);
+    }
     machine.emit(
         "ACPI_DEVICE_OST",
         Json.obj(
@@ -317,7 +363,9 @@ public final class Devices {
 
   void reset() {
     for (Device d : new ArrayList<>(devices.values())) {
-      if (d.pendingUnplug && machine.state() != RunState.RUNNING) {
+      if (d.pendingUnplug
+          && machine.state() != RunState.RUNNING
+          && !d.model.driver().equals("pc-dimm")) {
         // A reset completes pending unplugs, as QEMU's reset of the hotplug controller does.
         unplugged(d);
       }
@@ -331,6 +379,10 @@ public final class Devices {
   // QOM and PCI
 
   ArrayNode qomList(String path) {
+    ArrayNode objects = memory.qomList(path);
+    if (objects != null) {
+      return objects;
+    }
     ArrayNode out = Json.arr();
     out.addObject().put("name", "type").put("type", "string");
     if (path.equals("/")) {
@@ -373,6 +425,14 @@ public final class Devices {
         out.addObject().put("name", "hotpluggable").put("type", "bool");
         if (d.mac != null) {
           out.addObject().put("name", "mac").put("type", "str");
+        }
+        if (d.model.driver().equals("pc-dimm")) {
+          out.addObject().put("name", "memdev").put("type", "link<memory-backend>");
+          out.addObject().put("name", "node").put("type", "uint32");
+          out.addObject().put("name", "addr").put("type", "uint64");
+          out.addObject().put("name", "legacy-memdev").put("type", "str");
+          out.addObject().put("name", "slot").put("type", "int32");
+          out.addObject().put("name", "size").put("type", "uint64");
         }
         if (isPort(d)) {
           out.addObject().put("name", "nr").put("type", "uint32");

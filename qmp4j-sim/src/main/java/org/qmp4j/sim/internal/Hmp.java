@@ -127,6 +127,10 @@ final class Hmp {
         return infoBlock();
       case "chardev":
         return machine.chardevs.info();
+      case "memory-devices":
+        return machine.devices.memory.infoMemoryDevices();
+      case "memory_size_summary":
+        return machine.devices.memory.infoSizeSummary();
       default:
         return "unknown command: 'info " + what + "'\r\n";
     }

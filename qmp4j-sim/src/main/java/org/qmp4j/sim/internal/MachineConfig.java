@@ -15,6 +15,10 @@ import org.qmp4j.protocol.QmpVersion;
  * @param blockdevs {@code -blockdev} options, in order, as {@code blockdev-add} arguments
  * @param drives block backends with their media, in QEMU's order
  * @param devices devices given at start, in the order QEMU creates them
+ * @param maxMemoryBytes {@code -m maxmem=}: the most memory with hot-plugged DIMMs ({@code
+ *     memoryBytes} when not given)
+ * @param memorySlots {@code -m slots=}: DIMM slots (0 when not given)
+ * @param objects {@code -object} options, in order, as {@code object-add} arguments
  */
 public record MachineConfig(
     String name,
@@ -32,7 +36,10 @@ public record MachineConfig(
     QmpVersion version,
     Duration guestPowerdownDelay,
     Duration guestUnplugDelay,
-    Duration tick) {
+    Duration tick,
+    long maxMemoryBytes,
+    int memorySlots,
+    List<ObjectNode> objects) {
 
   /**
    * A block backend (what {@code query-block} lists).
@@ -75,13 +82,20 @@ public record MachineConfig(
    * @param portName a {@code virtserialport}'s {@code name} (what the guest sees: {@code
    *     org.qemu.guest_agent.0} for the guest agent's channel), or null
    * @param chardev the {@code chardev} property (the host side of a port), or null
+   * @param memdev a {@code pc-dimm}'s {@code memdev} (a memory backend's id), or null
    */
   public record DeviceSpec(
-      String driver, String id, String mac, int slot, String portName, String chardev) {
+      String driver,
+      String id,
+      String mac,
+      int slot,
+      String portName,
+      String chardev,
+      String memdev) {
 
     /** A device that is not a virtio-serial port. */
     public DeviceSpec(String driver, String id, String mac, int slot) {
-      this(driver, id, mac, slot, null, null);
+      this(driver, id, mac, slot, null, null, null);
     }
   }
 }

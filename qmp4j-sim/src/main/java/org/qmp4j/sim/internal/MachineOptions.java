@@ -374,7 +374,7 @@ public final class MachineOptions {
       }
       out.add(
           new MachineConfig.DeviceSpec(
-              driver, id, p.get("mac"), slot, p.get("name"), p.get("chardev")));
+              driver, id, p.get("mac"), slot, p.get("name"), p.get("chardev"), p.get("memdev")));
     }
 
     List<MachineConfig.DriveSpec> specs = new ArrayList<>();
