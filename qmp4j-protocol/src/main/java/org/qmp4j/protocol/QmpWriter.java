@@ -1,9 +1,14 @@
 package org.qmp4j.protocol;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.BooleanNode;
+import com.fasterxml.jackson.databind.node.IntNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.JsonNodeType;
+import com.fasterxml.jackson.databind.node.LongNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.node.POJONode;
+import com.fasterxml.jackson.databind.node.TextNode;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.math.BigDecimal;
@@ -194,13 +199,13 @@ public final class QmpWriter {
     JsonNode returned = value == null ? EMPTY_OBJECT : value;
     buffer.append((byte) '{');
     if (id == null) {
-      writeMember(true, "return", returned, 0, buffer);
+      writeMember(true, Key.RETURN, returned, 0, buffer);
     } else if (memberOrder == MemberOrder.INSERTION || RETURN_BEFORE_ID) {
-      writeMember(true, "return", returned, 0, buffer);
-      writeMember(false, "id", id, 0, buffer);
+      writeMember(true, Key.RETURN, returned, 0, buffer);
+      writeMember(false, Key.ID, id, 0, buffer);
     } else {
-      writeMember(true, "id", id, 0, buffer);
-      writeMember(false, "return", returned, 0, buffer);
+      writeMember(true, Key.ID, id, 0, buffer);
+      writeMember(false, Key.RETURN, returned, 0, buffer);
     }
     if (pretty) {
       indent(0, buffer);
@@ -283,6 +288,23 @@ public final class QmpWriter {
   }
 
   private void writeValue(JsonNode node, int depth, Buffer out) {
+    // The usual node classes by a type check, cheaper than the megamorphic getNodeType().
+    if (node instanceof TextNode) {
+      writeString(node.textValue(), out);
+      return;
+    }
+    if (node instanceof ObjectNode) {
+      writeObject(node, depth, out);
+      return;
+    }
+    if (node instanceof BooleanNode) {
+      out.appendAscii(node.booleanValue() ? "true" : "false");
+      return;
+    }
+    if (node instanceof IntNode || node instanceof LongNode) {
+      out.appendLong(node.longValue());
+      return;
+    }
     JsonNodeType type = node.getNodeType();
     switch (type) {
       case OBJECT:
@@ -334,7 +356,7 @@ public final class QmpWriter {
       boolean first = true;
       for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
         Map.Entry<String, JsonNode> member = it.next();
-        writeMember(first, member.getKey(), member.getValue(), depth, out);
+        writeMember(first, Key.of(member.getKey()), member.getValue(), depth, out);
         first = false;
       }
     }
@@ -350,17 +372,17 @@ public final class QmpWriter {
    */
   private void writeQdictOrdered(JsonNode node, int size, int depth, Buffer out) {
     int base = out.pushMembers(size);
-    String[] keys = out.memberKeys;
+    Key[] keys = out.memberKeys;
     JsonNode[] values = out.memberValues;
     long[] order = out.memberOrder;
     int n = 0;
     for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext() && n < size; n++) {
       Map.Entry<String, JsonNode> member = it.next();
-      String key = member.getKey();
+      Key key = Key.of(member.getKey());
       keys[base + n] = key;
       values[base + n] = member.getValue();
       // Ascending bucket, then descending insertion index (QLIST_INSERT_HEAD).
-      order[base + n] = ((long) QdictOrder.bucket(key) << 32) | (Integer.MAX_VALUE - n);
+      order[base + n] = ((long) key.bucket << 32) | (Integer.MAX_VALUE - n);
     }
     Arrays.sort(order, base, base + n);
     try {
@@ -373,13 +395,53 @@ public final class QmpWriter {
     }
   }
 
-  private void writeMember(boolean first, String key, JsonNode value, int depth, Buffer out) {
+  private void writeMember(boolean first, Key key, JsonNode value, int depth, Buffer out) {
     separator(first, depth + 1, out);
-    writeString(key, out);
-    out.ensure(2);
-    out.bytes[out.length++] = ':';
-    out.bytes[out.length++] = ' ';
+    out.append(key.bytes);
     writeValue(value, depth + 1, out);
+  }
+
+  /**
+   * A member name with its QDict bucket and its written form ({@code "name": }). Member names
+   * repeat (a server writes the same few dozen all the time), so short ones are remembered, by the
+   * String's hash code, which a String caches and the map that held the member has computed. The
+   * cache is shared by all threads: entries are immutable, and a lost update only costs a miss.
+   */
+  private static final class Key {
+    private static final int CACHE_SIZE = 1024;
+    private static final int CACHED_LENGTH_MAX = 64;
+    private static final Key[] CACHE = new Key[CACHE_SIZE];
+
+    static final Key RETURN = new Key("return");
+    static final Key ID = new Key("id");
+
+    final String name;
+    final int bucket;
+    final byte[] bytes;
+
+    private Key(String name) {
+      this.name = name;
+      this.bucket = QdictOrder.bucket(name);
+      Buffer b = new Buffer(name.length() + 4);
+      writeString(name, b);
+      b.append((byte) ':');
+      b.append((byte) ' ');
+      this.bytes = b.toByteArray();
+    }
+
+    static Key of(String name) {
+      int h = name.hashCode();
+      int slot = (h ^ (h >>> 16)) & (CACHE_SIZE - 1);
+      Key key = CACHE[slot];
+      if (key != null && (key.name == name || key.name.equals(name))) {
+        return key;
+      }
+      key = new Key(name);
+      if (name.length() <= CACHED_LENGTH_MAX) {
+        CACHE[slot] = key;
+      }
+      return key;
+    }
   }
 
   private static void writeNumber(JsonNode node, Buffer out) {
@@ -510,12 +572,12 @@ public final class QmpWriter {
 
     // Scratch for writing objects' members in QDict order: a stack, one frame per object being
     // written (nested objects push theirs on top).
-    private String[] memberKeys = NO_KEYS;
+    private Key[] memberKeys = NO_KEYS;
     private JsonNode[] memberValues = NO_VALUES;
     private long[] memberOrder = NO_ORDER;
     private int membersTop;
 
-    private static final String[] NO_KEYS = {};
+    private static final Key[] NO_KEYS = {};
     private static final JsonNode[] NO_VALUES = {};
     private static final long[] NO_ORDER = {};
 
@@ -616,6 +678,12 @@ public final class QmpWriter {
         }
         bytes = Arrays.copyOf(bytes, Math.max(needed, grown));
       }
+    }
+
+    void append(byte[] b) {
+      ensure(b.length);
+      System.arraycopy(b, 0, bytes, length, b.length);
+      length += b.length;
     }
 
     void append(byte b) {

@@ -143,9 +143,11 @@ class QmpWriterTest {
   }
 
   @Test
-  void qdictBucketsOfRepeatedAndCollidingKeysStayExact() {
-    // The buckets are cached by String.hashCode: equal keys in other String instances, keys whose
-    // cache slots collide, and keys too long to cache all get QEMU's bucket.
+  void memberNamesOfRepeatedAndCollidingKeysStayExact() {
+    // The writer caches member names (their bucket and written form) by String.hashCode: equal
+    // keys in other String instances, keys whose cache slots collide, and keys too long to cache
+    // all get QEMU's bucket and their own bytes.
+    QmpWriter qemu = QmpWriter.compact().withMemberOrder(QmpWriter.MemberOrder.QEMU);
     List<String> keys = new ArrayList<>();
     for (int i = 0; i < 5000; i++) {
       keys.add("k" + i);
@@ -156,10 +158,15 @@ class QmpWriterTest {
     keys.add("BB");
     for (int round = 0; round < 2; round++) {
       for (String key : keys) {
+        String copy = new String(key.toCharArray());
         assertEquals(
-            referenceBucket(key),
-            org.qmp4j.protocol.internal.QdictOrder.bucket(new String(key.toCharArray())),
-            key);
+            referenceBucket(key), org.qmp4j.protocol.internal.QdictOrder.bucket(copy), key);
+        ObjectNode pair = QmpJson.objectNode().put(copy, 1).put("k0", 2);
+        String expected =
+            referenceBucket(key) < referenceBucket("k0")
+                ? "{\"" + key + "\": 1, \"k0\": 2}"
+                : "{\"k0\": 2, \"" + key + "\": 1}";
+        assertEquals(key.equals("k0") ? "{\"k0\": 2}" : expected, qemu.toJson(pair));
       }
     }
   }

@@ -16,40 +16,8 @@ public final class QdictOrder {
 
   private QdictOrder() {}
 
-  /** A remembered bucket; immutable, so that threads may share the cache without locks. */
-  private static final class Cached {
-    final String key;
-    final int bucket;
-
-    Cached(String key, int bucket) {
-      this.key = key;
-      this.bucket = bucket;
-    }
-  }
-
-  // Member names repeat (a server writes the same few dozen keys all the time): the buckets of
-  // short keys are remembered by the key's String.hashCode, which a String caches and a map that
-  // holds the key has computed already.
-  private static final int CACHE_SIZE = 1024;
-  private static final int CACHED_KEY_MAX = 64;
-  private static final Cached[] CACHE = new Cached[CACHE_SIZE];
-
   /** QEMU's {@code tdb_hash} of the key's modified UTF-8 bytes, modulo the bucket count. */
   public static int bucket(String key) {
-    int h = key.hashCode();
-    int slot = (h ^ (h >>> 16)) & (CACHE_SIZE - 1);
-    Cached cached = CACHE[slot];
-    if (cached != null && (cached.key == key || cached.key.equals(key))) {
-      return cached.bucket;
-    }
-    int bucket = computeBucket(key);
-    if (key.length() <= CACHED_KEY_MAX) {
-      CACHE[slot] = new Cached(key, bucket);
-    }
-    return bucket;
-  }
-
-  private static int computeBucket(String key) {
     int n = key.length();
     int ascii = 0x238F13AF * n;
     for (int i = 0; i < n; i++) {

@@ -55,8 +55,9 @@ final class FastRequest {
   }
 
   /**
-   * Scans {@code b[from, to)}; returns the index just after the request's closing brace, or -1 if
-   * the bytes do not start with a request of the shape (then nothing is known).
+   * Scans {@code b[from, to)}; returns the index just after the request's closing brace and any
+   * whitespace that follows it, or -1 if the bytes do not start with a request of the shape (then
+   * nothing is known).
    */
   int scan(byte[] b, int from, int to) {
     int end = Math.min(to, from + MAX_SCAN);
@@ -135,7 +136,9 @@ final class FastRequest {
           return -1;
         }
         id = requestId;
-        return i + 1;
+        // Whitespace after the request changes nothing in the reader either (the CRLF that
+        // usually follows need not be fed to it).
+        return skipSpace(b, i + 1, to);
       }
       if (b[i] != ',') {
         return -1;
