@@ -654,6 +654,13 @@ public final class DefaultQmpClient implements QmpClient {
         break;
     }
     Throwable cause = c != null ? c.failure : null;
+    if (cause != null
+        && cause.getMessage() != null
+        && !closed
+        && s != ConnectionState.RECONNECTING) {
+      // Say what ended the connection (closed by the peer, reset, ...), not just that it ended.
+      why = cause.getMessage();
+    }
     future.completeExceptionally(Exceptions.lost(addressText, why, cause));
     return null;
   }
