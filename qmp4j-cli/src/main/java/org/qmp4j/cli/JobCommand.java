@@ -216,6 +216,62 @@ final class JobCommand implements Callable<Integer> {
       }
       return Duration.ofMillis(250);
     }
+
+    /** What a watching command does once connected. */
+    interface Body {
+      int run(
+          QmpClient client,
+          EventStream events,
+          Progress progress,
+          Duration poll,
+          QmpAddress target);
+    }
+
+    /**
+     * Connects to {@code address} with {@code eventNames} subscribed before the greeting (so no
+     * event between the subscription and the first query is missed) and runs {@code body}; a
+     * connection lost on the way ends with exit status 2, after the bar is cleared.
+     */
+    int watch(
+        CommandSpec spec,
+        String command,
+        String address,
+        String clientName,
+        String[] eventNames,
+        Body body) {
+      QmpAddress target = Cli.address(command, address);
+      Progress progress = progress(spec.commandLine().getOut());
+      Duration poll = pollInterval(command);
+      try (QmpClient client =
+          QmpClient.newBuilder()
+              .address(target)
+              .connectTimeout(Cli.CONNECT_TIMEOUT)
+              .name(clientName)
+              .build()) {
+        EventStream events = client.events().names(eventNames).capacity(4096).stream();
+        Cli.connect(command, client, target);
+        return body.run(client, events, progress, poll, target);
+      } catch (QmpCommunicationException e) {
+        progress.clear();
+        throw new Cli.Failure(
+            Main.EXIT_USAGE,
+            "qmp4j " + command + ": lost the connection to " + target + ": " + e.getMessage());
+      }
+    }
+
+    /**
+     * Waits up to {@code nanos} for an event; empty if none came. A closed connection ends with
+     * exit status 2.
+     */
+    static Optional<QmpEvent> poll(
+        EventStream events, long nanos, String command, QmpAddress target) {
+      Optional<QmpEvent> e = events.poll(Duration.ofNanos(nanos));
+      if (e.isEmpty() && events.isClosed()) {
+        throw new Cli.Failure(
+            Main.EXIT_USAGE, "qmp4j " + command + ": the connection to " + target + " is closed");
+      }
+      return e;
+    }
   }
 
   /** {@code qmp4j job watch ADDR [JOB]}. */
@@ -263,28 +319,16 @@ final class JobCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-      QmpAddress target = Cli.address("job watch", address);
-      PrintWriter out = spec.commandLine().getOut();
-      Progress progress = options.progress(out);
-      Duration poll = options.pollInterval("job watch");
-      try (QmpClient client =
-          QmpClient.newBuilder()
-              .address(target)
-              .connectTimeout(Cli.CONNECT_TIMEOUT)
-              .name("job-watch")
-              .build()) {
-        // Subscribe before the first query: no event between the two is missed.
-        EventStream events = client.events().names(EVENTS).capacity(4096).stream();
-        Cli.connect("job watch", client, target);
-        JsonNode jobs = client.execute("query-jobs");
-        String job = pick(jobs, target);
-        return watch(client, events, job, progress, poll, target);
-      } catch (QmpCommunicationException e) {
-        progress.clear();
-        throw new Cli.Failure(
-            Main.EXIT_USAGE,
-            "qmp4j job watch: lost the connection to " + target + ": " + e.getMessage());
-      }
+      return options.watch(
+          spec,
+          "job watch",
+          address,
+          "job-watch",
+          EVENTS,
+          (client, events, progress, poll, target) -> {
+            String job = pick(client.execute("query-jobs"), target);
+            return watch(client, events, job, progress, poll, target);
+          });
     }
 
     private String pick(JsonNode jobs, QmpAddress target) {
@@ -440,12 +484,8 @@ final class JobCommand implements Callable<Integer> {
         State st,
         long nanos,
         QmpAddress target) {
-      Optional<QmpEvent> e = events.poll(Duration.ofNanos(nanos));
+      Optional<QmpEvent> e = WatchOptions.poll(events, nanos, "job watch", target);
       if (e.isEmpty()) {
-        if (events.isClosed()) {
-          throw new Cli.Failure(
-              Main.EXIT_USAGE, "qmp4j job watch: the connection to " + target + " is closed");
-        }
         return false;
       }
       QmpEvent ev = e.get();

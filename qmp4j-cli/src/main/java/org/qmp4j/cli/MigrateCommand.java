@@ -11,7 +11,6 @@ import java.util.concurrent.Callable;
 import org.qmp4j.client.EventStream;
 import org.qmp4j.client.EventSubscription;
 import org.qmp4j.client.QmpClient;
-import org.qmp4j.protocol.QmpCommunicationException;
 import org.qmp4j.protocol.QmpEvent;
 import org.qmp4j.protocol.QmpJson;
 import org.qmp4j.transport.QmpAddress;
@@ -119,6 +118,7 @@ final class MigrateCommand implements Callable<Integer> {
 
   /** Follows the migration until it ends; returns the exit status. */
   static int watch(
+      String command,
       QmpClient client,
       EventStream events,
       Progress progress,
@@ -168,12 +168,8 @@ final class MigrateCommand implements Callable<Integer> {
         if (left <= 0) {
           break;
         }
-        Optional<QmpEvent> e = events.poll(Duration.ofNanos(left));
+        Optional<QmpEvent> e = JobCommand.WatchOptions.poll(events, left, command, target);
         if (e.isEmpty()) {
-          if (events.isClosed()) {
-            throw new Cli.Failure(
-                Main.EXIT_USAGE, "qmp4j migrate watch: the connection to " + target + " is closed");
-          }
           break;
         }
         QmpEvent ev = e.get();
@@ -232,28 +228,18 @@ final class MigrateCommand implements Callable<Integer> {
       JobCommand.WatchOptions options,
       String uri,
       Long maxBandwidth) {
-    QmpAddress target = Cli.address(command, address);
-    Progress progress = options.progress(spec.commandLine().getOut());
-    Duration poll = options.pollInterval(command);
-    try (QmpClient client =
-        QmpClient.newBuilder()
-            .address(target)
-            .connectTimeout(Cli.CONNECT_TIMEOUT)
-            .name("migrate")
-            .build()) {
-      EventStream events =
-          client.events().names("MIGRATION", "MIGRATION_PASS").capacity(4096).stream();
-      Cli.connect(command, client, target);
-      if (uri != null) {
-        start(client, uri, maxBandwidth);
-      }
-      return watch(client, events, progress, poll, target, uri != null);
-    } catch (QmpCommunicationException e) {
-      progress.clear();
-      throw new Cli.Failure(
-          Main.EXIT_USAGE,
-          "qmp4j " + command + ": lost the connection to " + target + ": " + e.getMessage());
-    }
+    return options.watch(
+        spec,
+        command,
+        address,
+        "migrate",
+        new String[] {"MIGRATION", "MIGRATION_PASS"},
+        (client, events, progress, poll, target) -> {
+          if (uri != null) {
+            start(client, uri, maxBandwidth);
+          }
+          return watch(command, client, events, progress, poll, target, uri != null);
+        });
   }
 
   static void start(QmpClient client, String uri, Long maxBandwidth) {

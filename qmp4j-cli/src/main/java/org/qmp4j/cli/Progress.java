@@ -195,20 +195,17 @@ final class Progress {
 
   /** A line of its own (an event worth saying), above the bar. */
   void note(String text, ObjectNode json) {
-    clearBar();
-    if (mode == Mode.JSON) {
-      out.println(Cli.json(timestamp(json), false));
-    } else if (mode == Mode.PLAIN) {
-      out.println(LocalTime.now().format(TIME) + " " + text);
-    } else {
-      out.println(text);
-    }
+    line(text, json);
     lastPrinted = Long.MIN_VALUE;
-    out.flush();
   }
 
   /** The final line: how it ended. */
   void finish(String text, ObjectNode json) {
+    line(text, json);
+  }
+
+  /** A line of its own in the mode's form, with the bar taken away first. */
+  private void line(String text, ObjectNode json) {
     clearBar();
     if (mode == Mode.JSON) {
       out.println(Cli.json(timestamp(json), false));
