@@ -87,6 +87,14 @@ public final class ClientFuture<T> extends CompletableFuture<T> {
     }
   }
 
+  /** Wakes the waiting reader if {@code done} (this call completed the future); returns it. */
+  private boolean signalIf(boolean done) {
+    if (done) {
+      signal();
+    }
+    return done;
+  }
+
   /** Whether a waiting thread should read for this future rather than only wait. */
   private ReplySource readable() {
     ReplySource s = source;
@@ -95,29 +103,17 @@ public final class ClientFuture<T> extends CompletableFuture<T> {
 
   @Override
   public boolean complete(T value) {
-    boolean done = super.complete(value);
-    if (done) {
-      signal();
-    }
-    return done;
+    return signalIf(super.complete(value));
   }
 
   @Override
   public boolean completeExceptionally(Throwable ex) {
-    boolean done = super.completeExceptionally(ex);
-    if (done) {
-      signal();
-    }
-    return done;
+    return signalIf(super.completeExceptionally(ex));
   }
 
   @Override
   public boolean cancel(boolean mayInterruptIfRunning) {
-    boolean done = super.cancel(mayInterruptIfRunning);
-    if (done) {
-      signal();
-    }
-    return done;
+    return signalIf(super.cancel(mayInterruptIfRunning));
   }
 
   @Override
