@@ -6,9 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
-import java.nio.channels.ServerSocketChannel;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -119,12 +117,7 @@ class DirectDispatchTest {
   }
 
   private UnixDomainSocketAddress listen(QmpServer server, String name) throws Exception {
-    Path sock = dir.resolve(name + ".sock");
-    UnixDomainSocketAddress address = UnixDomainSocketAddress.of(sock);
-    ServerSocketChannel ch = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
-    ch.bind(address);
-    server.listen(ch, MonitorOptions.DEFAULT, sock);
-    return address;
+    return TestServers.listen(server, dir.resolve(name + ".sock"), MonitorOptions.DEFAULT, 0);
   }
 
   private static QmpServer server(boolean directDispatch) {

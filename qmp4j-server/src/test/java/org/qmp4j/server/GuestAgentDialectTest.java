@@ -57,9 +57,7 @@ class GuestAgentDialectTest {
             .noSuccessResponse("guest-shutdown")
             .build();
     socket = dir.resolve("ga.sock");
-    ServerSocketChannel ch = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
-    ch.bind(UnixDomainSocketAddress.of(socket));
-    server.listen(ch, MonitorOptions.GUEST_AGENT, socket);
+    TestServers.listen(server, socket, MonitorOptions.GUEST_AGENT, 0);
   }
 
   @AfterEach

@@ -7,9 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
-import java.nio.channels.ServerSocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -32,37 +30,21 @@ class QmpServerTest {
   @BeforeEach
   void start() throws Exception {
     server =
-        QmpServer.newBuilder()
-            .schema(
-                QmpServer.controlSchema(
-                    s ->
-                        s.command("block", c -> {})
-                            .command(
-                                "echo",
-                                c -> c.args(o -> o.member("value", "int")).returns("EchoResult"))
-                            .object("EchoResult", o -> o.member("value", "int"))
-                            .command("ping-oob", c -> c.allowOob())
-                            .command("fail", c -> {})
-                            .event("STOP", (String) null)
-                            .object("RtcChange", o -> o.member("offset", "int"))
-                            .event("RTC_CHANGE", "RtcChange")
-                            .object("VserportChange", o -> o.member("id", "str"))
-                            .event("VSERPORT_CHANGE", "VserportChange")))
-            .command(
-                "block",
-                (ctx, args) -> {
-                  blocked.countDown();
-                  release.await(10, TimeUnit.SECONDS);
-                  return null;
-                })
-            .commandInline(
-                "echo",
-                (ctx, args) -> {
-                  ObjectNode r = JsonNodeFactory.instance.objectNode();
-                  r.set("value", args.get("value"));
-                  return r;
-                })
-            .commandInline("ping-oob", (ctx, args) -> null)
+        TestServers.basicCommands(
+                QmpServer.newBuilder()
+                    .schema(
+                        QmpServer.controlSchema(
+                            s ->
+                                TestServers.basicSchema(s)
+                                    .command("fail", c -> {})
+                                    .event("STOP", (String) null)
+                                    .object("RtcChange", o -> o.member("offset", "int"))
+                                    .event("RTC_CHANGE", "RtcChange")
+                                    .object("VserportChange", o -> o.member("id", "str"))
+                                    .event("VSERPORT_CHANGE", "VserportChange"))),
+                blocked,
+                release,
+                null)
             .commandInline(
                 "fail",
                 (ctx, args) -> {
@@ -72,11 +54,7 @@ class QmpServerTest {
             .throttle("RTC_CHANGE", Duration.ofMillis(300))
             .throttle("VSERPORT_CHANGE", Duration.ofMillis(300), "id")
             .build();
-    Path sock = dir.resolve("qmp.sock");
-    address = UnixDomainSocketAddress.of(sock);
-    ServerSocketChannel ch = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
-    ch.bind(address);
-    server.listen(ch, MonitorOptions.DEFAULT, sock);
+    address = TestServers.listen(server, dir.resolve("qmp.sock"), MonitorOptions.DEFAULT, 0);
   }
 
   @AfterEach

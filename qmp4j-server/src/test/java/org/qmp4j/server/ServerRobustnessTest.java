@@ -6,10 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import java.io.IOException;
-import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
-import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -46,11 +44,7 @@ class ServerRobustnessTest {
             .schema(QmpServer.controlSchema(s -> s.event("STOP", (String) null)))
             .outputLimits(64 * 1024, 8 * 1024 * 1024)
             .build();
-    Path sock = dir.resolve("qmp.sock");
-    address = UnixDomainSocketAddress.of(sock);
-    ServerSocketChannel ch = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
-    ch.bind(address);
-    server.listen(ch, MonitorOptions.DEFAULT, sock);
+    address = TestServers.listen(server, dir.resolve("qmp.sock"), MonitorOptions.DEFAULT, 0);
   }
 
   @AfterEach

@@ -4,11 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
-import java.nio.channels.ServerSocketChannel;
 import java.nio.file.Path;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -44,44 +40,19 @@ class SingleClientMonitorTest {
 
   private QmpServer server(boolean serialInBand) {
     server =
-        QmpServer.newBuilder()
-            .schema(
-                QmpServer.controlSchema(
-                    s ->
-                        s.command("block", c -> {})
-                            .command(
-                                "echo",
-                                c -> c.args(o -> o.member("value", "int")).returns("EchoResult"))
-                            .object("EchoResult", o -> o.member("value", "int"))
-                            .command("ping-oob", c -> c.allowOob())))
-            .command(
-                "block",
-                (ctx, args) -> {
-                  blocked.countDown();
-                  release.await(10, TimeUnit.SECONDS);
-                  finished.countDown();
-                  return null;
-                })
-            .commandInline(
-                "echo",
-                (ctx, args) -> {
-                  ObjectNode r = JsonNodeFactory.instance.objectNode();
-                  r.set("value", args.get("value"));
-                  return r;
-                })
-            .commandInline("ping-oob", (ctx, args) -> null)
-            .serialInBand(serialInBand)
+        TestServers.basicCommands(
+                QmpServer.newBuilder()
+                    .schema(QmpServer.controlSchema(TestServers::basicSchema))
+                    .serialInBand(serialInBand),
+                blocked,
+                release,
+                finished)
             .build();
     return server;
   }
 
   private UnixDomainSocketAddress listen(String name, MonitorOptions options) throws Exception {
-    Path sock = dir.resolve(name);
-    UnixDomainSocketAddress address = UnixDomainSocketAddress.of(sock);
-    ServerSocketChannel ch = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
-    ch.bind(address, 1);
-    server.listen(ch, options, sock);
-    return address;
+    return TestServers.listen(server, dir.resolve(name), options, 1);
   }
 
   private UnixDomainSocketAddress singleClient() throws Exception {
