@@ -48,16 +48,10 @@ class ShellIT {
 
   @Test
   void shellOnAServedMachine() throws Exception {
-    Path sock = dir.resolve("qmp.sock");
-    serve =
-        new ProcessBuilder(java("serve", "--demo", "--qmp", "unix:" + sock))
-            .redirectErrorStream(true)
-            .redirectOutput(dir.resolve("serve.log").toFile())
-            .start();
-    waitFor(() -> Files.exists(sock), "the serve socket " + sock);
+    Path sock = serveDemo();
 
     String s = startShell("unix:" + sock);
-    String screen = waitForScreen(s, t -> lastLine(t).equals("(qmp)"));
+    String screen = waitForLastLine(s, "(qmp)");
     assertTrue(screen.contains("qmp4j shell "), screen);
     assertTrue(screen.contains("connected to unix:" + sock), screen);
     assertTrue(screen.contains("QEMU 7.2.22 (qmp4j simulator), capabilities: oob"), screen);
@@ -68,18 +62,18 @@ class ShellIT {
 
     // Tab completes a command name from the schema.
     keys(s, "query-na", "Tab");
-    waitForScreen(s, t -> lastLine(t).equals("(qmp) query-name"));
+    waitForLastLine(s, "(qmp) query-name");
     keys(s, "Enter");
     waitForScreen(s, t -> t.contains("\"name\": \"qmp4j-demo\""));
 
     // An error reply is one line and the shell goes on.
     keys(s, "eject id=nosuch", "Enter");
     screen = waitForScreen(s, t -> t.contains("DeviceNotFound: Device 'nosuch' not found"));
-    waitForScreen(s, t -> lastLine(t).equals("(qmp)"));
+    waitForLastLine(s, "(qmp)");
 
     // An event arriving while a line is being typed is printed above it; the line stays.
     keys(s, "query-vers");
-    waitForScreen(s, t -> lastLine(t).equals("(qmp) query-vers"));
+    waitForLastLine(s, "(qmp) query-vers");
     try (QmpClient other = QmpClient.connect("unix:" + sock)) {
       other.execute("stop");
     }
@@ -99,7 +93,7 @@ class ShellIT {
   @Test
   void shellWithoutAddressRunsTheDemoMachine() throws Exception {
     String s = startShell(null);
-    String screen = waitForScreen(s, t -> lastLine(t).equals("(qmp)"));
+    String screen = waitForLastLine(s, "(qmp)");
     assertTrue(screen.contains("a simulated machine in this process"), screen);
     keys(s, "!hmp", "Enter", "info status", "Enter");
     waitForScreen(s, t -> t.contains("VM status: running"));
@@ -110,36 +104,30 @@ class ShellIT {
 
   @Test
   void completionHistoryAndTransactionOnTheSimulator() throws Exception {
-    Path sock = dir.resolve("qmp.sock");
-    serve =
-        new ProcessBuilder(java("serve", "--demo", "--qmp", "unix:" + sock))
-            .redirectErrorStream(true)
-            .redirectOutput(dir.resolve("serve.log").toFile())
-            .start();
-    waitFor(() -> Files.exists(sock), "the serve socket " + sock);
+    Path sock = serveDemo();
     String s = startShell("unix:" + sock);
-    waitForScreen(s, t -> lastLine(t).equals("(qmp)"));
+    waitForLastLine(s, "(qmp)");
 
     // TAB completes a device id from the server, then an argument name, then a boolean.
     keys(s, "eject id=c", "Tab");
-    waitForScreen(s, t -> lastLine(t).equals("(qmp) eject id=cd0dev"));
+    waitForLastLine(s, "(qmp) eject id=cd0dev");
     keys(s, "f", "Tab");
-    waitForScreen(s, t -> lastLine(t).equals("(qmp) eject id=cd0dev force="));
+    waitForLastLine(s, "(qmp) eject id=cd0dev force=");
     keys(s, "t", "Tab");
-    waitForScreen(s, t -> lastLine(t).equals("(qmp) eject id=cd0dev force=true"));
+    waitForLastLine(s, "(qmp) eject id=cd0dev force=true");
     keys(s, "Enter");
     waitForScreen(s, t -> t.contains(" event DEVICE_TRAY_MOVED "));
 
     // Up recalls the line.
-    waitForScreen(s, t -> lastLine(t).equals("(qmp)"));
+    waitForLastLine(s, "(qmp)");
     keys(s, "Up");
-    waitForScreen(s, t -> lastLine(t).equals("(qmp) eject id=cd0dev force=true"));
+    waitForLastLine(s, "(qmp) eject id=cd0dev force=true");
     keys(s, "C-u");
-    waitForScreen(s, t -> lastLine(t).equals("(qmp)"));
+    waitForLastLine(s, "(qmp)");
 
     // A transaction over several lines, shown as sent with !verbose.
     keys(s, "!verbose", "Enter", "transaction(", "Enter");
-    waitForScreen(s, t -> lastLine(t).equals("...>"));
+    waitForLastLine(s, "...>");
     keys(s, "block-dirty-bitmap-add node=disk0 name=bm0", "Enter", ")", "Enter");
     String screen =
         waitForScreen(s, t -> t.contains("CommandNotFound: The command transaction has not been"));
@@ -149,15 +137,15 @@ class ShellIT {
                 + " \"block-dirty-bitmap-add\", \"data\": {\"node\": \"disk0\", \"name\":"
                 + " \"bm0\"}}]}"),
         screen);
-    waitForScreen(s, t -> lastLine(t).equals("(qmp)"));
+    waitForLastLine(s, "(qmp)");
     keys(s, "quit", "Enter");
     waitForScreen(s, t -> t.contains("SHELL-EXIT=0"));
 
     // The next shell has the history of this one.
     String again = startShell("unix:" + sock);
-    waitForScreen(again, t -> lastLine(t).equals("(qmp)"));
+    waitForLastLine(again, "(qmp)");
     keys(again, "Up", "Up");
-    waitForScreen(again, t -> lastLine(t).equals("(qmp) )"));
+    waitForLastLine(again, "(qmp) )");
     keys(again, "C-u", "exit", "Enter");
     waitForScreen(again, t -> t.contains("SHELL-EXIT=0"));
   }
@@ -166,39 +154,39 @@ class ShellIT {
   void shellOnQemu() throws Exception {
     try (QemuProcess qemu = QemuProcess.builder().monitor("mon0").monitor("mon1").start()) {
       String s = startShell("unix:" + qemu.socket("mon0"));
-      String screen = waitForScreen(s, t -> lastLine(t).equals("(qmp)"));
+      String screen = waitForLastLine(s, "(qmp)");
       assertTrue(screen.contains("connected to unix:" + qemu.socket("mon0")), screen);
       assertTrue(screen.matches("(?s).*\nQEMU 7\\.2\\.\\d+.*, capabilities: oob\n.*"), screen);
 
       // A command and its output; TAB completes a command name and an enum value.
       keys(s, "query-statu", "Tab");
-      waitForScreen(s, t -> lastLine(t).equals("(qmp) query-status"));
+      waitForLastLine(s, "(qmp) query-status");
       keys(s, "Enter");
       waitForScreen(s, t -> t.contains("\"status\": \"prelaunch\""));
       keys(s, "blockdev-add driver=null-c", "Tab");
-      waitForScreen(s, t -> lastLine(t).equals("(qmp) blockdev-add driver=null-co"));
+      waitForLastLine(s, "(qmp) blockdev-add driver=null-co");
       keys(s, " node-name=n0 size=1048576", "Enter");
-      waitForScreen(s, t -> lastLine(t).equals("(qmp)"));
+      waitForLastLine(s, "(qmp)");
 
       // Node names come from the server.
       keys(s, "blockdev-del node-name=", "Tab");
-      waitForScreen(s, t -> lastLine(t).equals("(qmp) blockdev-del node-name=n0"));
+      waitForLastLine(s, "(qmp) blockdev-del node-name=n0");
       keys(s, "C-u");
 
       // An error is one line and the shell goes on.
       keys(s, "device_del id=nosuch", "Enter");
       waitForScreen(s, t -> t.contains("DeviceNotFound: Device 'nosuch' not found"));
-      waitForScreen(s, t -> lastLine(t).equals("(qmp)"));
+      waitForLastLine(s, "(qmp)");
 
       // History: Up recalls the line.
       keys(s, "Up");
-      waitForScreen(s, t -> lastLine(t).equals("(qmp) device_del id=nosuch"));
+      waitForLastLine(s, "(qmp) device_del id=nosuch");
       keys(s, "C-u");
-      waitForScreen(s, t -> lastLine(t).equals("(qmp)"));
+      waitForLastLine(s, "(qmp)");
 
       // A real transaction.
       keys(s, "transaction(", "Enter");
-      waitForScreen(s, t -> lastLine(t).equals("...>"));
+      waitForLastLine(s, "...>");
       keys(s, "block-dirty-bitmap-add node=n0 name=bm0", "Enter", ")", "Enter");
       waitForScreen(s, t -> lastLine(t).equals("(qmp)") && t.contains("\n{}\n"));
       try (QmpClient other = QmpClient.connect("unix:" + qemu.socket("mon1"))) {
@@ -207,7 +195,7 @@ class ShellIT {
 
         // An event while a line is typed: printed above it, the line stays.
         keys(s, "query-na");
-        waitForScreen(s, t -> lastLine(t).equals("(qmp) query-na"));
+        waitForLastLine(s, "(qmp) query-na");
         other.execute("cont");
         screen = waitForScreen(s, t -> t.contains(" event RESUME"));
         assertEquals("(qmp) query-na", lastLine(screen), screen);
@@ -216,20 +204,35 @@ class ShellIT {
 
       // HMP mode, with completion of HMP commands and of info's subcommands.
       keys(s, "!hmp", "Enter");
-      waitForScreen(s, t -> lastLine(t).equals("(hmp)"));
+      waitForLastLine(s, "(hmp)");
       keys(s, "info statu", "Tab");
-      waitForScreen(s, t -> lastLine(t).equals("(hmp) info status"));
+      waitForLastLine(s, "(hmp) info status");
       keys(s, "Enter");
       waitForScreen(s, t -> t.contains("VM status: running"));
       keys(s, "announce_se", "Tab");
-      waitForScreen(s, t -> lastLine(t).equals("(hmp) announce_self"));
+      waitForLastLine(s, "(hmp) announce_self");
       keys(s, "C-u", "stop", "Enter", "info status", "Enter");
       waitForScreen(s, t -> t.contains("VM status: paused"));
       keys(s, "!hmp", "Enter");
-      waitForScreen(s, t -> lastLine(t).equals("(qmp)"));
+      waitForLastLine(s, "(qmp)");
       keys(s, "C-d");
       waitForScreen(s, t -> t.contains("SHELL-EXIT=0"));
     }
+  }
+
+  /**
+   * Starts {@code qmp4j serve --demo} on a socket in {@link #dir}; returns the socket once it is
+   * there.
+   */
+  private Path serveDemo() throws Exception {
+    Path sock = dir.resolve("qmp.sock");
+    serve =
+        new ProcessBuilder(java("serve", "--demo", "--qmp", "unix:" + sock))
+            .redirectErrorStream(true)
+            .redirectOutput(dir.resolve("serve.log").toFile())
+            .start();
+    waitFor(() -> Files.exists(sock), "the serve socket " + sock);
+    return sock;
   }
 
   private String startShell(String address) throws Exception {
@@ -334,6 +337,11 @@ class ShellIT {
       s = screen(session);
     }
     return s;
+  }
+
+  /** Waits until the screen's last line is {@code line} (the prompt and what is typed after it). */
+  private static String waitForLastLine(String session, String line) throws Exception {
+    return waitForScreen(session, t -> lastLine(t).equals(line));
   }
 
   private static void waitFor(java.util.function.BooleanSupplier condition, String what)
