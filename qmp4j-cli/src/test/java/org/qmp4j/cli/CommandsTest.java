@@ -2,10 +2,9 @@ package org.qmp4j.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.qmp4j.cli.CliRun.run;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.CompletableFuture;
@@ -24,15 +23,6 @@ class CommandsTest {
   private SimulatedMachine vm;
   private String sock;
 
-  private record Run(int status, String out, String err) {}
-
-  private static Run run(String... args) {
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    int status = Main.run(new PrintWriter(out), new PrintWriter(err), args);
-    return new Run(status, out.toString(), err.toString());
-  }
-
   @BeforeEach
   void start() throws Exception {
     vm = SimulatedMachine.demo().build();
@@ -48,7 +38,7 @@ class CommandsTest {
 
   @Test
   void execPrintsTheReturnValueAsCompactJsonWhenPiped() {
-    Run r = run("exec", sock, "query-status");
+    CliRun r = run("exec", sock, "query-status");
     assertEquals(0, r.status(), r.err());
     assertEquals("", r.err());
     assertEquals("{\"status\":\"running\",\"singlestep\":false,\"running\":true}\n", r.out());
@@ -56,14 +46,14 @@ class CommandsTest {
 
   @Test
   void execPrettyIndents() {
-    Run r = run("exec", "unix:" + sock, "query-name", "--pretty");
+    CliRun r = run("exec", "unix:" + sock, "query-name", "--pretty");
     assertEquals(0, r.status(), r.err());
     assertEquals("{\n  \"name\": \"qmp4j-demo\"\n}\n", r.out());
   }
 
   @Test
   void execTypesKeyValueArgumentsAndChangesTheMachine() {
-    Run r = run("exec", sock, "eject", "id=cd0dev", "force=true");
+    CliRun r = run("exec", sock, "eject", "id=cd0dev", "force=true");
     assertEquals(0, r.status(), r.err());
     assertEquals("{}\n", r.out());
     JsonNode block = QmpJson.parse(run("exec", sock, "query-block").out());
@@ -78,32 +68,32 @@ class CommandsTest {
 
   @Test
   void execTakesOneJsonObject() {
-    Run r = run("exec", sock, "balloon", "{\"value\": 536870912}");
+    CliRun r = run("exec", sock, "balloon", "{\"value\": 536870912}");
     assertEquals(0, r.status(), r.err());
     assertEquals("{}\n", r.out());
   }
 
   @Test
   void execTakesAWholeJsonRequest() {
-    Run r = run("exec", sock, "{\"execute\": \"query-name\"}");
+    CliRun r = run("exec", sock, "{\"execute\": \"query-name\"}");
     assertEquals(0, r.status(), r.err());
     assertEquals("{\"name\":\"qmp4j-demo\"}\n", r.out());
-    Run err = run("exec", sock, "{\"execute\": \"eject\", \"arguments\": {\"id\": \"x\"}}");
+    CliRun err = run("exec", sock, "{\"execute\": \"eject\", \"arguments\": {\"id\": \"x\"}}");
     assertEquals(1, err.status());
     assertEquals("DeviceNotFound: Device 'x' not found\n", err.err());
   }
 
   @Test
   void execErrorReplyIsClassAndDescOnStderrWithStatus1() {
-    Run r = run("exec", sock, "eject", "id=nosuch");
+    CliRun r = run("exec", sock, "eject", "id=nosuch");
     assertEquals(1, r.status());
     assertEquals("", r.out());
     assertEquals("DeviceNotFound: Device 'nosuch' not found\n", r.err());
-    Run unknown = run("exec", sock, "no-such-command");
+    CliRun unknown = run("exec", sock, "no-such-command");
     assertEquals(1, unknown.status());
     assertEquals(
         "CommandNotFound: The command no-such-command has not been found\n", unknown.err());
-    Run badArg = run("exec", sock, "eject", "id=cd0dev", "force=maybe");
+    CliRun badArg = run("exec", sock, "eject", "id=cd0dev", "force=maybe");
     assertEquals(1, badArg.status());
     assertEquals(
         "GenericError: Invalid parameter type for 'force', expected: boolean\n", badArg.err());
@@ -112,13 +102,13 @@ class CommandsTest {
   @Test
   void execConnectionErrorSaysWhatWasTriedWithStatus2() {
     String missing = dir.resolve("nothing.sock").toString();
-    Run r = run("exec", "unix:" + missing, "query-status");
+    CliRun r = run("exec", "unix:" + missing, "query-status");
     assertEquals(2, r.status());
     assertEquals("", r.out());
     assertTrue(
         r.err().startsWith("qmp4j exec: cannot talk QMP to unix:" + missing + ": "), r.err());
     assertTrue(r.err().contains("qmp4j serve --qmp unix:" + missing), r.err());
-    Run refused = run("exec", "tcp:127.0.0.1:1", "query-status");
+    CliRun refused = run("exec", "tcp:127.0.0.1:1", "query-status");
     assertEquals(2, refused.status());
     assertTrue(
         refused.err().startsWith("qmp4j exec: cannot talk QMP to tcp:127.0.0.1:1: "),
@@ -127,20 +117,20 @@ class CommandsTest {
 
   @Test
   void execUsageErrorsExitWith2() {
-    Run bad = run("exec", sock, "eject", "force");
+    CliRun bad = run("exec", sock, "eject", "force");
     assertEquals(2, bad.status());
     assertTrue(bad.err().contains("expected key=value, got 'force'"), bad.err());
-    Run badAddress = run("exec", "ftp:x", "query-status");
+    CliRun badAddress = run("exec", "ftp:x", "query-status");
     assertEquals(2, badAddress.status());
     assertTrue(badAddress.err().startsWith("qmp4j exec: "), badAddress.err());
-    Run missing = run("exec", sock);
+    CliRun missing = run("exec", sock);
     assertEquals(2, missing.status());
     assertTrue(missing.err().contains("COMMAND"), missing.err());
   }
 
   @Test
   void eventsWithCountPrintsJsonLinesAndStops() throws Exception {
-    CompletableFuture<Run> events =
+    CompletableFuture<CliRun> events =
         CompletableFuture.supplyAsync(
             () ->
                 run(
@@ -161,7 +151,7 @@ class CommandsTest {
       run("exec", sock, "cont");
       Thread.sleep(200);
     }
-    Run r = events.get(5, TimeUnit.SECONDS);
+    CliRun r = events.get(5, TimeUnit.SECONDS);
     assertEquals(0, r.status(), r.err());
     String[] lines = r.out().split("\n");
     assertEquals(2, lines.length, r.out());
@@ -174,7 +164,7 @@ class CommandsTest {
 
   @Test
   void eventsTimeoutBeforeCountIsStatus1() {
-    Run r = run("events", sock, "--name", "SHUTDOWN", "--count", "1", "--timeout", "0.3");
+    CliRun r = run("events", sock, "--name", "SHUTDOWN", "--count", "1", "--timeout", "0.3");
     assertEquals(1, r.status());
     assertEquals("", r.out());
     assertTrue(r.err().contains("0 of 1 events"), r.err());
@@ -183,7 +173,7 @@ class CommandsTest {
   @Test
   void vmInfoSummarisesTheMachine() {
     run("exec", sock, "balloon", "value=536870912");
-    Run r = run("vm-info", sock);
+    CliRun r = run("vm-info", sock);
     assertEquals(0, r.status(), r.err());
     assertTrue(r.out().contains("Name:      qmp4j-demo"), r.out());
     assertTrue(r.out().contains("QEMU:      7.2."), r.out());
@@ -194,7 +184,7 @@ class CommandsTest {
         r.out().contains("  disk0 (disk0dev): /var/lib/qmp4j/disk0.qcow2 [qcow2, 1 GiB]"), r.out());
     assertTrue(r.out().contains("  cd0 (cd0dev): no medium, removable, tray closed"), r.out());
     assertTrue(r.out().contains("Jobs:      none"), r.out());
-    Run json = run("vm-info", sock, "--json");
+    CliRun json = run("vm-info", sock, "--json");
     assertEquals(0, json.status(), json.err());
     JsonNode all = QmpJson.parse(json.out());
     assertEquals("qmp4j-demo", all.path("query-name").path("name").asText());
@@ -203,7 +193,7 @@ class CommandsTest {
 
   @Test
   void benchPrintsThroughputAndPercentiles() {
-    Run r = run("bench", sock, "--count", "200", "--concurrency", "4");
+    CliRun r = run("bench", sock, "--count", "200", "--concurrency", "4");
     assertEquals(0, r.status(), r.err());
     assertTrue(r.out().matches("(?s).*\\n\\d+ ops/s\\n.*"), r.out());
     assertTrue(r.out().contains("p50 ") && r.out().contains("p99 "), r.out());
@@ -212,7 +202,7 @@ class CommandsTest {
   @Test
   void serveRejectsAnAddressItCannotListenOn() throws Exception {
     Path notADir = Files.writeString(dir.resolve("file"), "x");
-    Run r = run("serve", "--qmp", "unix:" + notADir.resolve("qmp.sock"));
+    CliRun r = run("serve", "--qmp", "unix:" + notADir.resolve("qmp.sock"));
     assertEquals(2, r.status());
     assertTrue(r.err().startsWith("qmp4j serve: "), r.err());
   }
@@ -222,28 +212,28 @@ class CommandsTest {
     Path ga = dir.resolve("ga.sock");
     vm.guestAgent().listen(ga);
     String addr = ga.toString();
-    Run ping = run("ga", addr, "guest-ping");
+    CliRun ping = run("ga", addr, "guest-ping");
     assertEquals(0, ping.status(), ping.err());
     assertEquals("{}\n", ping.out());
-    Run echo = run("ga", addr, "exec", "--", "echo", "hi");
+    CliRun echo = run("ga", addr, "exec", "--", "echo", "hi");
     assertEquals(0, echo.status(), echo.err());
     assertEquals("hi\n", echo.out());
-    Run fails = run("ga", addr, "exec", "--", "/bin/false");
+    CliRun fails = run("ga", addr, "exec", "--", "/bin/false");
     assertEquals(1, fails.status());
     Path local = dir.resolve("tool.sh");
     Files.writeString(local, "echo from the host\n");
-    Run in = run("ga", addr, "cp", local.toString(), "guest:/tmp/tool.sh");
+    CliRun in = run("ga", addr, "cp", local.toString(), "guest:/tmp/tool.sh");
     assertEquals(0, in.status(), in.err());
     assertEquals(
         "echo from the host\n",
         new String(vm.guestAgent().file("/tmp/tool.sh").orElseThrow(), "UTF-8"));
-    Run ran = run("ga", addr, "exec", "--", "sh", "/tmp/tool.sh");
+    CliRun ran = run("ga", addr, "exec", "--", "sh", "/tmp/tool.sh");
     assertEquals("from the host\n", ran.out(), ran.err());
     Path back = dir.resolve("hostname");
-    Run out = run("ga", addr, "cp", "guest:/etc/hostname", back.toString());
+    CliRun out = run("ga", addr, "cp", "guest:/etc/hostname", back.toString());
     assertEquals(0, out.status(), out.err());
     assertEquals("qmp4j-demo\n", Files.readString(back));
-    Run unknown = run("ga", addr, "guest-no-such");
+    CliRun unknown = run("ga", addr, "guest-no-such");
     assertEquals(1, unknown.status());
     assertTrue(unknown.err().startsWith("CommandNotFound: "), unknown.err());
   }

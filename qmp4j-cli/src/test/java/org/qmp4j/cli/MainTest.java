@@ -3,6 +3,7 @@ package org.qmp4j.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.qmp4j.cli.CliRun.run;
 
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -30,16 +31,6 @@ class MainTest {
           "help",
           "generate-completion");
 
-  /** What one run printed and returned. */
-  private record Run(int status, String out, String err) {}
-
-  private static Run run(String... args) {
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    int status = Main.run(new PrintWriter(out), new PrintWriter(err), args);
-    return new Run(status, out.toString(), err.toString());
-  }
-
   @Test
   void commandsAreThoseOfTheContract() {
     Set<String> names =
@@ -54,7 +45,7 @@ class MainTest {
   @ParameterizedTest
   @ValueSource(strings = {"--help", "-h"})
   void helpListsEveryCommandAndExamplesOnStdout(String option) {
-    Run run = run(option);
+    CliRun run = run(option);
     assertEquals(0, run.status());
     assertEquals("", run.err());
     assertTrue(run.out().startsWith("The QEMU Machine Protocol (QMP) from the command line."));
@@ -86,7 +77,7 @@ class MainTest {
   void versionIsTheMavenProjectVersion() {
     String expected = System.getProperty("qmp4j.test.projectVersion");
     assertNotNull(expected, "surefire passes qmp4j.test.projectVersion");
-    Run run = run("--version");
+    CliRun run = run("--version");
     assertEquals(0, run.status());
     assertEquals("", run.err());
     assertEquals("qmp4j " + expected, run.out().lines().findFirst().orElseThrow());
@@ -101,7 +92,7 @@ class MainTest {
         + " --help tells more)'",
   })
   void jobAndMigrateWithoutAddressSayWhatIsMissing(String command, String message) {
-    Run run = run(command);
+    CliRun run = run(command);
     assertEquals(Main.EXIT_USAGE, run.status());
     assertEquals("", run.out());
     assertEquals(message + "\n", run.err());
@@ -122,7 +113,7 @@ class MainTest {
         "migrate cancel"
       })
   void everySubcommandHasHelpWithAnExample(String command) {
-    Run run = run((command + " --help").split(" "));
+    CliRun run = run((command + " --help").split(" "));
     assertEquals(0, run.status(), run.err());
     assertEquals("", run.err());
     assertTrue(run.out().contains("Usage: qmp4j " + command + " [-h"), run.out());
@@ -132,7 +123,7 @@ class MainTest {
 
   @Test
   void helpOfNoSuchCommandSaysWhatThereIs() {
-    Run run = run("help", "job", "frob");
+    CliRun run = run("help", "job", "frob");
     assertEquals(Main.EXIT_USAGE, run.status());
     assertEquals(
         "qmp4j help: no command 'job frob'; qmp4j job has: watch, cancel, pause, resume, complete,"
@@ -142,7 +133,7 @@ class MainTest {
 
   @Test
   void watchWithoutAddressIsAUsageErrorNamingIt() {
-    Run run = run("job", "watch");
+    CliRun run = run("job", "watch");
     assertEquals(Main.EXIT_USAGE, run.status());
     assertTrue(run.err().startsWith("Missing required parameter: 'ADDR'"), run.err());
   }
@@ -151,7 +142,7 @@ class MainTest {
   @ValueSource(
       strings = {"serve", "shell", "exec", "events", "ga", "vm-info", "bench", "job", "migrate"})
   void everyCommandHasHelpWithExamples(String command) {
-    Run run = run(command, "--help");
+    CliRun run = run(command, "--help");
     assertEquals(0, run.status());
     assertEquals("", run.err());
     assertTrue(run.out().contains("Usage: qmp4j " + command + " [-h"), run.out());
@@ -161,7 +152,7 @@ class MainTest {
 
   @Test
   void completionScriptCoversTheCommands() {
-    Run run = run("generate-completion");
+    CliRun run = run("generate-completion");
     assertEquals(0, run.status(), run.err());
     assertTrue(run.out().contains("complete -F _complete_qmp4j"), run.out());
     assertTrue(run.out().contains("vm-info"), run.out());
@@ -169,7 +160,7 @@ class MainTest {
 
   @Test
   void noCommandIsAUsageError() {
-    Run run = run();
+    CliRun run = run();
     assertEquals(Main.EXIT_USAGE, run.status());
     assertEquals("", run.out());
     assertTrue(run.err().startsWith("qmp4j: missing COMMAND\n"), run.err());
@@ -179,7 +170,7 @@ class MainTest {
   @ParameterizedTest
   @ValueSource(strings = {"frobnicate", "--frobnicate"})
   void unknownCommandOrOptionIsAUsageError(String arg) {
-    Run run = run(arg);
+    CliRun run = run(arg);
     assertEquals(Main.EXIT_USAGE, run.status());
     assertEquals("", run.out());
     assertTrue(run.err().contains(arg), run.err());
@@ -187,7 +178,7 @@ class MainTest {
 
   @Test
   void gaToAMissingSocketSaysHowAnAgentListens() {
-    Run run = run("ga", "/nonexistent/qga.sock", "guest-ping");
+    CliRun run = run("ga", "/nonexistent/qga.sock", "guest-ping");
     assertEquals(Main.EXIT_USAGE, run.status());
     assertTrue(
         run.err()
@@ -199,7 +190,7 @@ class MainTest {
 
   @Test
   void usageErrorShowsTheSynopsisNotTheWholeHelp() {
-    Run run = run("exec", "/tmp/qmp.sock", "query-status", "--timeout", "soon");
+    CliRun run = run("exec", "/tmp/qmp.sock", "query-status", "--timeout", "soon");
     assertEquals(Main.EXIT_USAGE, run.status());
     assertEquals(
         "Invalid value for option '--timeout': 'soon' is not a double\n"

@@ -2,10 +2,9 @@ package org.qmp4j.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.qmp4j.cli.CliRun.run;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -16,26 +15,17 @@ import org.qmp4j.testing.QemuProcess;
 /** exec, events, vm-info, job, migrate, bench and ga against the real QEMU 7.2 and qemu-ga. */
 class QemuCliIT {
 
-  private record Run(int status, String out, String err) {}
-
-  private static Run run(String... args) {
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    int status = Main.run(new PrintWriter(out), new PrintWriter(err), args);
-    return new Run(status, out.toString(), err.toString());
-  }
-
   @Test
   void execAgainstQemu() {
     try (QemuProcess qemu = QemuProcess.start()) {
       String sock = qemu.socket().toString();
-      Run r = run("exec", sock, "query-status");
+      CliRun r = run("exec", sock, "query-status");
       assertEquals(0, r.status(), r.err());
       assertEquals("{\"status\":\"prelaunch\",\"singlestep\":false,\"running\":false}\n", r.out());
-      Run err = run("exec", sock, "device_del", "id=nosuch");
+      CliRun err = run("exec", sock, "device_del", "id=nosuch");
       assertEquals(1, err.status());
       assertEquals("DeviceNotFound: Device 'nosuch' not found\n", err.err());
-      Run hmp = run("exec", sock, "human-monitor-command", "command-line=info status");
+      CliRun hmp = run("exec", sock, "human-monitor-command", "command-line=info status");
       assertEquals(0, hmp.status(), hmp.err());
       assertEquals("\"VM status: paused (prelaunch)\\r\\n\"\n", hmp.out());
     }
@@ -47,7 +37,7 @@ class QemuCliIT {
     try (QemuProcess qemu = QemuProcess.builder().monitor("mon0").monitor("events").start()) {
       String sock = qemu.socket("mon0").toString();
       String eventSock = qemu.socket("events").toString();
-      CompletableFuture<Run> events =
+      CompletableFuture<CliRun> events =
           CompletableFuture.supplyAsync(
               () ->
                   run("events", eventSock, "--name", "RESUME", "--count", "1", "--timeout", "30"));
@@ -57,7 +47,7 @@ class QemuCliIT {
         run("exec", sock, "cont");
         Thread.sleep(200);
       }
-      Run r = events.get(5, TimeUnit.SECONDS);
+      CliRun r = events.get(5, TimeUnit.SECONDS);
       assertEquals(0, r.status(), r.err());
       JsonNode e = QmpJson.parse(r.out());
       assertEquals("RESUME", e.path("event").asText());
@@ -67,7 +57,7 @@ class QemuCliIT {
   @Test
   void vmInfoAgainstQemu() {
     try (QemuProcess qemu = QemuProcess.builder().args("-name", "it-vm").start()) {
-      Run r = run("vm-info", qemu.socket().toString());
+      CliRun r = run("vm-info", qemu.socket().toString());
       assertEquals(0, r.status(), r.err());
       assertTrue(r.out().contains("Name:      it-vm"), r.out());
       assertTrue(r.out().contains("QEMU:      7.2."), r.out());
@@ -80,15 +70,15 @@ class QemuCliIT {
   void gaAgainstQemuGa() {
     try (GuestAgentProcess ga = GuestAgentProcess.start()) {
       String sock = ga.socket().toString();
-      Run ping = run("ga", sock, "guest-ping");
+      CliRun ping = run("ga", sock, "guest-ping");
       assertEquals(0, ping.status(), ping.err());
       assertEquals("{}\n", ping.out());
-      Run echo = run("ga", sock, "exec", "--", "/bin/echo", "hello", "guest");
+      CliRun echo = run("ga", sock, "exec", "--", "/bin/echo", "hello", "guest");
       assertEquals(0, echo.status(), echo.err());
       assertEquals("hello guest\n", echo.out());
-      Run fails = run("ga", sock, "exec", "--", "/bin/false");
+      CliRun fails = run("ga", sock, "exec", "--", "/bin/false");
       assertEquals(1, fails.status());
-      Run unknown = run("ga", sock, "guest-no-such");
+      CliRun unknown = run("ga", sock, "guest-no-such");
       assertEquals(1, unknown.status());
       assertTrue(unknown.err().startsWith("CommandNotFound: "), unknown.err());
     }
@@ -97,7 +87,7 @@ class QemuCliIT {
   /** A backup job between two null-co nodes of 1 GiB at {@code speed} bytes a second. */
   private static void backup(String sock, String id, long speed) {
     for (String node : new String[] {"src-" + id, "dst-" + id}) {
-      Run add =
+      CliRun add =
           run(
               "exec",
               sock,
@@ -107,7 +97,7 @@ class QemuCliIT {
               "size=1073741824");
       assertEquals(0, add.status(), add.err());
     }
-    Run r =
+    CliRun r =
         run(
             "exec",
             sock,
@@ -125,11 +115,11 @@ class QemuCliIT {
     try (QemuProcess qemu = QemuProcess.builder().monitor("mon0").monitor("mon1").start()) {
       String sock = qemu.socket("mon0").toString();
       backup(sock, "bk0", 512L << 20); // about two seconds
-      Run list = run("job", sock);
+      CliRun list = run("job", sock);
       assertEquals(0, list.status(), list.err());
       assertTrue(
           list.out().startsWith("ID   TYPE    STATUS   PROGRESS\nbk0  backup  "), list.out());
-      Run r = run("job", "watch", sock, "bk0", "--no-bar", "--interval", "0.2");
+      CliRun r = run("job", "watch", sock, "bk0", "--no-bar", "--interval", "0.2");
       assertEquals(0, r.status(), r.out() + r.err());
       assertTrue(r.out().matches("(?s)\\d\\d:\\d\\d:\\d\\d bk0 running .*"), r.out());
       assertTrue(
@@ -143,12 +133,12 @@ class QemuCliIT {
       String sock = qemu.socket("mon0").toString();
       String other = qemu.socket("mon1").toString();
       backup(sock, "bk1", 16L << 20); // a minute
-      CompletableFuture<Run> watch =
+      CompletableFuture<CliRun> watch =
           CompletableFuture.supplyAsync(() -> run("job", "watch", sock, "--json"));
       Thread.sleep(1000);
-      Run cancel = run("job", "cancel", other, "bk1");
+      CliRun cancel = run("job", "cancel", other, "bk1");
       assertEquals(0, cancel.status(), cancel.err());
-      Run r = watch.get(30, TimeUnit.SECONDS);
+      CliRun r = watch.get(30, TimeUnit.SECONDS);
       assertEquals(1, r.status(), r.out() + r.err());
       String[] lines = r.out().split("\n");
       assertEquals("running", QmpJson.parse(lines[0]).path("status").asText(), r.out());
@@ -163,7 +153,7 @@ class QemuCliIT {
     try (QemuProcess qemu = QemuProcess.start()) {
       String sock = qemu.socket().toString();
       java.nio.file.Path img = qemu.directory().resolve("new.img");
-      Run create =
+      CliRun create =
           run(
               "exec",
               sock,
@@ -171,11 +161,11 @@ class QemuCliIT {
               "job-id=c1",
               "options={\"driver\": \"file\", \"filename\": \"" + img + "\", \"size\": 1048576}");
       assertEquals(0, create.status(), create.err());
-      Run ok = run("job", "watch", sock, "c1", "--no-bar");
+      CliRun ok = run("job", "watch", sock, "c1", "--no-bar");
       assertEquals(0, ok.status(), ok.out() + ok.err());
       assertTrue(ok.out().matches("(?s).* c1: completed \\(watched for .* s\\)\n"), ok.out());
-      assertEquals(new Run(0, "c1: job-dismiss done\n", ""), run("job", "dismiss", sock, "c1"));
-      Run bad =
+      assertEquals(new CliRun(0, "c1: job-dismiss done\n", ""), run("job", "dismiss", sock, "c1"));
+      CliRun bad =
           run(
               "exec",
               sock,
@@ -184,7 +174,7 @@ class QemuCliIT {
               "options={\"driver\": \"file\", \"filename\": \"/nonexistent/new.img\","
                   + " \"size\": 1048576}");
       assertEquals(0, bad.status(), bad.err());
-      Run failed = run("job", "watch", sock, "c2", "--no-bar");
+      CliRun failed = run("job", "watch", sock, "c2", "--no-bar");
       assertEquals(1, failed.status(), failed.out() + failed.err());
       assertTrue(
           failed
@@ -200,7 +190,7 @@ class QemuCliIT {
     try (QemuProcess qemu = QemuProcess.builder().args("-machine", "pc", "-m", "64").start()) {
       String sock = qemu.socket().toString();
       assertEquals("migration: none\n", run("migrate", sock).out());
-      Run r =
+      CliRun r =
           run(
               "migrate",
               "start",
@@ -216,7 +206,7 @@ class QemuCliIT {
       assertTrue(
           r.out().matches("(?s).* migration: completed, 100% of \\d+\\.\\d MiB RAM, .*\n"),
           r.out());
-      Run status = run("exec", sock, "query-status");
+      CliRun status = run("exec", sock, "query-status");
       assertTrue(status.out().contains("\"status\":\"postmigrate\""), status.out());
     }
   }
@@ -225,7 +215,7 @@ class QemuCliIT {
   void migrateToNowhereFailsWithStatus1() {
     try (QemuProcess qemu = QemuProcess.builder().args("-machine", "pc", "-m", "64").start()) {
       String sock = qemu.socket().toString();
-      Run r = run("migrate", "start", sock, "exec:exit 1", "--no-bar");
+      CliRun r = run("migrate", "start", sock, "exec:exit 1", "--no-bar");
       assertEquals(1, r.status(), r.out() + r.err());
       assertTrue(r.out().matches("(?s).* migration: failed.*\n"), r.out());
     }
@@ -234,7 +224,7 @@ class QemuCliIT {
   @Test
   void benchAgainstQemu() {
     try (QemuProcess qemu = QemuProcess.start()) {
-      Run r = run("bench", qemu.socket().toString(), "--count", "300", "--concurrency", "4");
+      CliRun r = run("bench", qemu.socket().toString(), "--count", "300", "--concurrency", "4");
       assertEquals(0, r.status(), r.err());
       assertTrue(r.out().matches("(?s).*\\n\\d+ ops/s\\n.*"), r.out());
       assertTrue(r.out().contains("p50 ") && r.out().contains("p99 "), r.out());
@@ -245,17 +235,17 @@ class QemuCliIT {
   void execUsageAndUnreachableAgainstQemu() {
     try (QemuProcess qemu = QemuProcess.start()) {
       String sock = qemu.socket().toString();
-      Run json = run("exec", sock, "{\"execute\": \"query-name\"}");
+      CliRun json = run("exec", sock, "{\"execute\": \"query-name\"}");
       assertEquals(0, json.status(), json.err());
       assertEquals("{}\n", json.out());
-      Run bad = run("exec", sock, "query-status", "verbose");
+      CliRun bad = run("exec", sock, "query-status", "verbose");
       assertEquals(2, bad.status());
-      Run badType = run("exec", sock, "eject", "id=x", "force=maybe");
+      CliRun badType = run("exec", sock, "eject", "id=x", "force=maybe");
       assertEquals(1, badType.status());
       assertEquals(
           "GenericError: Invalid parameter type for 'force', expected: boolean\n", badType.err());
     }
-    Run gone = run("exec", "/nonexistent/qmp.sock", "query-status");
+    CliRun gone = run("exec", "/nonexistent/qmp.sock", "query-status");
     assertEquals(2, gone.status());
     assertTrue(gone.err().startsWith("qmp4j exec: cannot talk QMP to unix:/nonexistent/qmp.sock"));
   }

@@ -2,10 +2,9 @@ package org.qmp4j.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.qmp4j.cli.CliRun.run;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -25,15 +24,6 @@ class WatchCommandsTest {
 
   @TempDir Path dir;
   private SimulatedMachine vm;
-
-  private record Run(int status, String out, String err) {}
-
-  private static Run run(String... args) {
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    int status = Main.run(new PrintWriter(out), new PrintWriter(err), args);
-    return new Run(status, out.toString(), err.toString());
-  }
 
   private String start(Duration tick) throws Exception {
     vm =
@@ -55,7 +45,7 @@ class WatchCommandsTest {
 
   /** A backup of the 1 GiB disk0 at {@code speed} bytes a second. */
   private void backup(String sock, String id, long speed) {
-    Run r =
+    CliRun r =
         run(
             "exec",
             sock,
@@ -71,9 +61,9 @@ class WatchCommandsTest {
   @Test
   void jobListsTheJobs() throws Exception {
     String sock = start(Duration.ofMillis(50));
-    assertEquals(new Run(0, "no jobs\n", ""), run("job", sock));
+    assertEquals(new CliRun(0, "no jobs\n", ""), run("job", sock));
     backup(sock, "bk0", 100L << 20);
-    Run r = run("job", sock);
+    CliRun r = run("job", sock);
     assertEquals(0, r.status(), r.err());
     List<String> lines = r.out().lines().toList();
     assertEquals("ID   TYPE    STATUS   PROGRESS", lines.get(0));
@@ -92,7 +82,7 @@ class WatchCommandsTest {
   void watchFollowsTheJobUntilItCompletes() throws Exception {
     String sock = start(Duration.ofMillis(50));
     backup(sock, "bk0", 1L << 30); // about a second
-    Run r = run("job", "watch", sock, "--no-bar", "--interval", "0.05");
+    CliRun r = run("job", "watch", sock, "--no-bar", "--interval", "0.05");
     assertEquals(0, r.status(), r.out() + r.err());
     List<String> lines = r.out().lines().toList();
     assertTrue(lines.size() >= 2, r.out());
@@ -109,12 +99,12 @@ class WatchCommandsTest {
   void watchSaysCancelledWithStatus1AndJsonLines() throws Exception {
     String sock = start(Duration.ofMillis(50));
     backup(sock, "bk1", 50L << 20); // 20 s
-    CompletableFuture<Run> watch =
+    CompletableFuture<CliRun> watch =
         CompletableFuture.supplyAsync(() -> run("job", "watch", sock, "bk1", "--json"));
     Thread.sleep(500);
-    Run cancel = run("job", "cancel", sock, "bk1");
-    assertEquals(new Run(0, "bk1: job-cancel done\n", ""), cancel);
-    Run r = watch.get(20, TimeUnit.SECONDS);
+    CliRun cancel = run("job", "cancel", sock, "bk1");
+    assertEquals(new CliRun(0, "bk1: job-cancel done\n", ""), cancel);
+    CliRun r = watch.get(20, TimeUnit.SECONDS);
     assertEquals(1, r.status(), r.out() + r.err());
     List<String> lines = r.out().lines().toList();
     JsonNode first = QmpJson.parse(lines.get(0));
@@ -130,10 +120,10 @@ class WatchCommandsTest {
   void watchSaysFailedWithTheError() throws Exception {
     String sock = start(Duration.ofMillis(50));
     backup(sock, "bk2", 50L << 20);
-    CompletableFuture<Run> watch =
+    CompletableFuture<CliRun> watch =
         CompletableFuture.supplyAsync(() -> run("job", "watch", sock, "--no-bar"));
     Thread.sleep(500);
-    Run err =
+    CliRun err =
         run(
             "exec",
             sock,
@@ -142,7 +132,7 @@ class WatchCommandsTest {
             "operation=write",
             "action=report");
     assertEquals(0, err.status(), err.err());
-    Run r = watch.get(20, TimeUnit.SECONDS);
+    CliRun r = watch.get(20, TimeUnit.SECONDS);
     assertEquals(1, r.status(), r.out() + r.err());
     assertTrue(r.out().contains(" bk2: I/O error on write (action: report)\n"), r.out());
     assertTrue(r.out().matches("(?s).* bk2: failed: .+\n"), r.out());
@@ -152,7 +142,7 @@ class WatchCommandsTest {
   void watchUntilReadyThenComplete() throws Exception {
     String sock = start(Duration.ofMillis(50));
     Path target = Files.write(dir.resolve("mirror.img"), new byte[1 << 20]);
-    Run mirror =
+    CliRun mirror =
         run(
             "exec",
             sock,
@@ -163,11 +153,11 @@ class WatchCommandsTest {
             "sync=full",
             "mode=existing");
     assertEquals(0, mirror.status(), mirror.err());
-    Run ready = run("job", "watch", sock, "m0", "--until-ready", "--no-bar");
+    CliRun ready = run("job", "watch", sock, "m0", "--until-ready", "--no-bar");
     assertEquals(0, ready.status(), ready.out() + ready.err());
     assertTrue(ready.out().matches("(?s).* m0: ready.*\n"), ready.out());
     assertEquals(0, run("job", "complete", sock, "m0").status());
-    Run done = run("job", "watch", sock, "m0", "--no-bar");
+    CliRun done = run("job", "watch", sock, "m0", "--no-bar");
     assertTrue(done.status() == 0 || done.err().contains("no job 'm0'"), done.out() + done.err());
   }
 
@@ -175,7 +165,7 @@ class WatchCommandsTest {
   void watchBarIsRedrawnInPlace() throws Exception {
     String sock = start(Duration.ofMillis(50));
     backup(sock, "bk3", 1L << 30);
-    Run r = run("job", "watch", sock, "--bar", "--interval", "0.1");
+    CliRun r = run("job", "watch", sock, "--bar", "--interval", "0.1");
     assertEquals(0, r.status(), r.out() + r.err());
     assertTrue(r.out().startsWith("\rbk3 ["), r.out());
     assertTrue(r.out().contains("] "), r.out());
@@ -186,14 +176,14 @@ class WatchCommandsTest {
   @Test
   void watchWithoutJobsOrWithSeveralSaysSo() throws Exception {
     String sock = start(Duration.ofMillis(50));
-    Run none = run("job", "watch", sock);
+    CliRun none = run("job", "watch", sock);
     assertEquals(1, none.status());
     assertEquals("qmp4j job watch: no jobs on unix:" + sock + "\n", none.err());
     backup(sock, "a", 10L << 20);
-    Run missing = run("job", "watch", sock, "b");
+    CliRun missing = run("job", "watch", sock, "b");
     assertEquals(1, missing.status());
     assertEquals("qmp4j job watch: no job 'b' on unix:" + sock + " (jobs: a)\n", missing.err());
-    Run r =
+    CliRun r =
         run(
             "exec",
             sock,
@@ -204,15 +194,15 @@ class WatchCommandsTest {
             "sync=full",
             "speed=10485760");
     assertEquals(0, r.status(), r.err());
-    Run several = run("job", "watch", sock);
+    CliRun several = run("job", "watch", sock);
     assertEquals(2, several.status());
     assertEquals(
         "qmp4j job watch: 2 jobs on unix:" + sock + " (a, b): name the one to watch\n",
         several.err());
-    Run interval = run("job", "watch", sock, "a", "--interval", "0");
+    CliRun interval = run("job", "watch", sock, "a", "--interval", "0");
     assertEquals(
-        new Run(2, "", "qmp4j job watch: --interval must be more than 0 seconds\n"), interval);
-    Run act = run("job", "pause", sock, "nosuch");
+        new CliRun(2, "", "qmp4j job watch: --interval must be more than 0 seconds\n"), interval);
+    CliRun act = run("job", "pause", sock, "nosuch");
     assertEquals(1, act.status());
     assertEquals("GenericError: Job not found\n", act.err());
   }
@@ -220,18 +210,19 @@ class WatchCommandsTest {
   @Test
   void migrateStartWatchesUntilCompleted() throws Exception {
     String sock = start(Duration.ofMillis(150));
-    assertEquals(new Run(0, "migration: none\n", ""), run("migrate", sock));
-    Run none = run("migrate", "watch", sock);
+    assertEquals(new CliRun(0, "migration: none\n", ""), run("migrate", sock));
+    CliRun none = run("migrate", "watch", sock);
     assertEquals(1, none.status());
     assertTrue(none.err().startsWith("qmp4j migrate watch: no migration on unix:"), none.err());
-    Run r = run("migrate", "start", sock, "exec:cat > /dev/null", "--no-bar", "--interval", "0.05");
+    CliRun r =
+        run("migrate", "start", sock, "exec:cat > /dev/null", "--no-bar", "--interval", "0.05");
     assertEquals(0, r.status(), r.out() + r.err());
     assertTrue(r.out().contains(" migration active "), r.out());
     assertTrue(
         r.out().matches("(?s).* migration: completed, 100% of 1\\.0 GiB RAM, .*\n"), r.out());
     assertTrue(run("exec", sock, "query-status").out().contains("postmigrate"));
     // Watching a finished migration says how it ended, at once.
-    Run again = run("migrate", "watch", sock, "--json");
+    CliRun again = run("migrate", "watch", sock, "--json");
     assertEquals(0, again.status(), again.err());
     assertEquals("completed", QmpJson.parse(again.out()).path("result").asText());
   }
@@ -239,13 +230,13 @@ class WatchCommandsTest {
   @Test
   void migrateCancelEndsAWatchWithStatus1() throws Exception {
     String sock = start(Duration.ofMillis(500));
-    CompletableFuture<Run> watch =
+    CompletableFuture<CliRun> watch =
         CompletableFuture.supplyAsync(
             () -> run("migrate", "start", sock, "tcp:127.0.0.1:4444", "--no-bar"));
     Thread.sleep(700);
-    Run cancel = run("migrate", "cancel", sock);
+    CliRun cancel = run("migrate", "cancel", sock);
     assertEquals(0, cancel.status(), cancel.err());
-    Run r = watch.get(20, TimeUnit.SECONDS);
+    CliRun r = watch.get(20, TimeUnit.SECONDS);
     assertEquals(1, r.status(), r.out() + r.err());
     assertTrue(r.out().matches("(?s).* migration: cancel.*\n"), r.out());
   }
@@ -253,7 +244,7 @@ class WatchCommandsTest {
   @Test
   void migrateRejectsABadBandwidth() throws Exception {
     String sock = start(Duration.ofMillis(50));
-    Run r = run("migrate", "start", sock, "exec:true", "--max-bandwidth", "lots");
+    CliRun r = run("migrate", "start", sock, "exec:true", "--max-bandwidth", "lots");
     assertEquals(2, r.status());
     assertEquals(
         "qmp4j migrate: not an amount of bytes: 'lots' (e.g. 4096, 512K, 100M, 1G)\n", r.err());
