@@ -163,7 +163,10 @@ final class Scenarios {
           transcript.addObject().put("execute", step.get("execute").asText()).putArray("messages");
       x.messages().forEach(messages::add);
       if (x.reply() != SimClient.EOF) {
-        c.drain(Duration.ofMillis(step.path("settle").asLong(150))).forEach(messages::add);
+        // After quit the connection ends (QEMU exits; the simulator closes shortly after the
+        // reply): wait for that end however loaded the machine is, the drain stops at EOF.
+        long settle = step.get("execute").asText().equals("quit") ? 10_000 : 150;
+        c.drain(Duration.ofMillis(step.path("settle").asLong(settle))).forEach(messages::add);
       }
     }
     return transcript;
