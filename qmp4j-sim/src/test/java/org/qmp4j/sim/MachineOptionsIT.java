@@ -320,35 +320,7 @@ class MachineOptionsIT {
                 "-qmp",
                 "unix:" + sock + ",server=on,wait=off"));
     cmd.addAll(args);
-    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-    try {
-      long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-      while (!Files.exists(sock)) {
-        if (System.nanoTime() > end || !p.isAlive()) {
-          throw new IllegalStateException(
-              "QEMU did not start: " + new String(p.getInputStream().readAllBytes()));
-        }
-        Thread.sleep(20);
-      }
-      // QEMU makes the socket file a moment before it listens.
-      SimClient client = null;
-      while (client == null) {
-        try {
-          client = SimClient.open(sock);
-        } catch (java.net.ConnectException e) {
-          if (System.nanoTime() > end) {
-            throw e;
-          }
-          Thread.sleep(20);
-        }
-      }
-      try (SimClient c = client) {
-        return run(c);
-      }
-    } finally {
-      p.destroyForcibly();
-      p.waitFor(10, TimeUnit.SECONDS);
-    }
+    return Scenarios.withQemu(cmd, sock, MachineOptionsIT::run);
   }
 
   private static JsonNode runSimulator(String type, List<String> args) throws Exception {

@@ -201,6 +201,19 @@ final class Scenarios {
       cmd.add("-no-shutdown");
     }
     cmd.addAll(qemuArgs(scenario.get("config").asText()));
+    return withQemu(cmd, sock, c -> run(c, scenario));
+  }
+
+  /** What is done with a QEMU once connected to its monitor. */
+  interface QemuSession<T> {
+    T run(SimClient c) throws Exception;
+  }
+
+  /**
+   * Starts QEMU with {@code cmd}, whose QMP monitor is to listen on {@code sock}; connects once it
+   * listens (20 s at the most), runs {@code session}, and kills QEMU.
+   */
+  static <T> T withQemu(List<String> cmd, Path sock, QemuSession<T> session) throws Exception {
     Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
     try {
       long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
@@ -212,7 +225,7 @@ final class Scenarios {
         Thread.sleep(20);
       }
       try (SimClient c = connect(sock, end)) {
-        return run(c, scenario);
+        return session.run(c);
       }
     } finally {
       p.destroyForcibly();
