@@ -19,23 +19,10 @@ final class QemuCommandLine {
   record Monitor(String address, boolean pretty, String chardev) {}
 
   /** Options that take a value and describe the machine. */
-  private static final Set<String> MACHINE =
-      Set.of(
-          "-name",
-          "-uuid",
-          "-m",
-          "-smp",
-          "-machine",
-          "-accel",
-          "-drive",
-          "-device",
-          "-netdev",
-          "-blockdev",
-          "-object");
+  private static final Set<String> MACHINE = SimulatedMachine.VALUE_OPTIONS;
 
   /** Flags that describe the machine. */
-  private static final Set<String> MACHINE_FLAGS =
-      Set.of("-S", "-no-shutdown", "-no-reboot", "-enable-kvm");
+  private static final Set<String> MACHINE_FLAGS = SimulatedMachine.FLAG_OPTIONS;
 
   final List<Monitor> monitors = new ArrayList<>();
 

@@ -55,6 +55,25 @@ public final class SimulatedMachine implements AutoCloseable {
   /** The version the simulator reports by default: QEMU 7.2.22, package "qmp4j simulator". */
   public static final QmpVersion DEFAULT_VERSION = new QmpVersion(7, 2, 22, "qmp4j simulator");
 
+  /** The machine options {@link Builder#option} takes with a value, as QEMU spells them. */
+  static final java.util.Set<String> VALUE_OPTIONS =
+      java.util.Set.of(
+          "-name",
+          "-uuid",
+          "-m",
+          "-object",
+          "-smp",
+          "-machine",
+          "-accel",
+          "-drive",
+          "-device",
+          "-netdev",
+          "-blockdev");
+
+  /** The machine options {@link Builder#option} takes without a value. */
+  static final java.util.Set<String> FLAG_OPTIONS =
+      java.util.Set.of("-S", "-no-shutdown", "-no-reboot", "-enable-kvm");
+
   /** The memory of a machine without {@code -m}: 128 MiB, as QEMU's default. */
   public static final long DEFAULT_MEMORY = 128L << 20;
 
@@ -434,12 +453,7 @@ public final class SimulatedMachine implements AutoCloseable {
      */
     public Builder option(String option, String value) {
       String o = option.startsWith("--") ? option.substring(1) : option;
-      boolean flag =
-          o.equals("-S")
-              || o.equals("-no-shutdown")
-              || o.equals("-no-reboot")
-              || o.equals("-enable-kvm");
-      if (!flag && value == null) {
+      if (!FLAG_OPTIONS.contains(o) && value == null) {
         throw new IllegalArgumentException(option + ": requires an argument");
       }
       switch (o) {

@@ -42,23 +42,10 @@ public record SimulatorOptions(
     List<String> machineOptions,
     List<String> guestAgents) {
 
-  /** QEMU's machine options that take a value. */
-  static final Set<String> MACHINE_OPTIONS =
-      Set.of(
-          "-name",
-          "-uuid",
-          "-m",
-          "-smp",
-          "-machine",
-          "-M",
-          "-accel",
-          "-drive",
-          "-device",
-          "-netdev",
-          "-blockdev");
-
-  /** QEMU's machine options without a value. */
-  static final Set<String> MACHINE_FLAGS = Set.of("-no-shutdown", "-no-reboot", "-enable-kvm");
+  /** QEMU's machine options that take a value ({@code -M} is {@code -machine}). */
+  private static boolean takesValue(String option) {
+    return option.equals("-M") || SimulatedMachine.VALUE_OPTIONS.contains(option);
+  }
 
   private static final Set<String> CONFIG_KEYS =
       Set.of(
@@ -157,10 +144,10 @@ public record SimulatorOptions(
             name = a.substring(7);
           } else if (a.startsWith("--config=")) {
             machine.addAll(config(Path.of(a.substring(9))));
-          } else if (MACHINE_OPTIONS.contains(a)) {
+          } else if (takesValue(a)) {
             machine.add(a);
             machine.add(value(args, ++i, a));
-          } else if (MACHINE_FLAGS.contains(a)) {
+          } else if (SimulatedMachine.FLAG_OPTIONS.contains(a)) {
             machine.add(a);
           } else {
             throw new IllegalArgumentException("unknown option: " + a);
@@ -282,7 +269,7 @@ public record SimulatorOptions(
     SimulatedMachine.Builder b = demo ? SimulatedMachine.demo() : SimulatedMachine.newBuilder();
     for (int i = 0; i < machineOptions.size(); i++) {
       String option = machineOptions.get(i);
-      if (MACHINE_FLAGS.contains(option) || option.equals("-S")) {
+      if (SimulatedMachine.FLAG_OPTIONS.contains(option)) {
         b.option(option, null);
       } else {
         b.option(option.equals("-M") ? "-machine" : option, machineOptions.get(++i));

@@ -273,6 +273,31 @@ class QemuCommandLineTest {
   }
 
   @Test
+  void serveTakesTheMachineOptionsTheStandInTakes() {
+    SimulatorOptions o =
+        SimulatorOptions.parse(
+            "--qmp",
+            "/x",
+            "-M",
+            "pc",
+            "-m",
+            "1G,slots=2,maxmem=4G",
+            "-object",
+            "memory-backend-ram,id=mem1,size=1G");
+    assertEquals(
+        List.of(
+            "-M",
+            "pc",
+            "-m",
+            "1G,slots=2,maxmem=4G",
+            "-object",
+            "memory-backend-ram,id=mem1,size=1G"),
+        o.machineOptions());
+    // The simulator takes them too (it throws for an option it does not know).
+    o.machine().build().close();
+  }
+
+  @Test
   void configFileBecomesOptionWords() throws Exception {
     Path f = dir.resolve("vm.json");
     Files.writeString(
