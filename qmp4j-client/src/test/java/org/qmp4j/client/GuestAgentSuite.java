@@ -140,13 +140,8 @@ abstract class GuestAgentSuite {
 
   @Test
   void resynchronisesPastGarbageLeftByAnEarlierClient() throws Exception {
-    // An earlier client leaves half a request in the agent's parser. (It reads the reply to its
-    // complete request first: qemu-ga run without SIGPIPE ignored dies writing to a closed socket.)
-    try (RawConnection earlier = RawConnection.open(socket())) {
-      earlier.send("{\"execute\": \"guest-ping\", \"id\": \"earlier\"}\n");
-      assertEquals("earlier", earlier.readJson().get("id").asText());
-      earlier.send("{\"execute\": \"guest-inf");
-    }
+    // An earlier client leaves half a request in the agent's parser.
+    leaveHalfARequest("{\"execute\": \"guest-inf");
     try (GuestAgentClient ga = connect()) {
       ga.ping();
       assertTrue(ga.info().has("version"));
@@ -157,14 +152,22 @@ abstract class GuestAgentSuite {
   void theNextClientFindsThePartialRequestOfTheLastInTheParser() throws Exception {
     // qemu-ga keeps one parser for its channel: what a client left half-sent is completed by
     // whatever the next one sends (here: a whole request that ends the garbage's string).
-    try (RawConnection earlier = RawConnection.open(socket())) {
-      earlier.send("{\"execute\": \"guest-ping\", \"id\": \"earlier\"}\n");
-      assertEquals("earlier", earlier.readJson().get("id").asText());
-      earlier.send("{\"execute\": \"guest-pi");
-    }
+    leaveHalfARequest("{\"execute\": \"guest-pi");
     try (RawConnection next = connectRaw()) {
       next.send("ng\"}\n");
       assertEquals("{}", next.readJson().get("return").toString());
+    }
+  }
+
+  /**
+   * An earlier client sends a whole request, reads its reply (qemu-ga run without SIGPIPE ignored
+   * dies writing to a closed socket), then sends {@code partial} and leaves.
+   */
+  private void leaveHalfARequest(String partial) throws Exception {
+    try (RawConnection earlier = RawConnection.open(socket())) {
+      earlier.send("{\"execute\": \"guest-ping\", \"id\": \"earlier\"}\n");
+      assertEquals("earlier", earlier.readJson().get("id").asText());
+      earlier.send(partial);
     }
   }
 
