@@ -201,19 +201,8 @@ class MachineOptionsIT {
 
   /** The answers of one run (quits the machine at the end). */
   private static List<String> chardevRun(Path d) throws Exception {
-    Path m = d.resolve("m.sock");
-    long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-    SimClient c = null;
-    while (c == null) {
-      try {
-        c = SimClient.open(m);
-      } catch (java.io.IOException e) {
-        if (System.nanoTime() > end) {
-          throw e;
-        }
-        Thread.sleep(20);
-      }
-    }
+    SimClient c =
+        Scenarios.connect(d.resolve("m.sock"), System.nanoTime() + TimeUnit.SECONDS.toNanos(20));
     List<String> out = new ArrayList<>();
     JsonNode first = c.execute("query-chardev").result();
     int port = 0;

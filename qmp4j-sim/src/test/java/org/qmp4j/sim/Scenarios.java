@@ -233,12 +233,16 @@ final class Scenarios {
     }
   }
 
-  /** Connects once QEMU listens: its socket file appears when bound, a moment before that. */
-  private static SimClient connect(Path sock, long deadline) throws Exception {
+  /**
+   * Connects once the machine listens on {@code sock} (QEMU's socket file appears when bound, a
+   * moment before it listens; a started machine's may not be there yet), trying until {@code
+   * deadline} ({@link System#nanoTime()}).
+   */
+  static SimClient connect(Path sock, long deadline) throws Exception {
     while (true) {
       try {
         return SimClient.open(sock);
-      } catch (java.net.ConnectException e) {
+      } catch (IOException e) {
         if (System.nanoTime() > deadline) {
           throw e;
         }
