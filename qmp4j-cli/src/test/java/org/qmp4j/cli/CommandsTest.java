@@ -179,7 +179,8 @@ class CommandsTest {
     assertTrue(r.out().contains("QEMU:      7.2."), r.out());
     assertTrue(r.out().contains("State:     running\n"), r.out());
     assertTrue(r.out().contains("KVM:"), r.out());
-    assertTrue(r.out().matches("(?s).*\nMemory:    balloon (512 MiB|1 GiB|\\d+ MiB)\n.*"), r.out());
+    assertTrue(
+        r.out().matches("(?s).*\nMemory:    1 GiB, balloon (512 MiB|1 GiB|\\d+ MiB)\n.*"), r.out());
     assertTrue(
         r.out().contains("  disk0 (disk0dev): /var/lib/qmp4j/disk0.qcow2 [qcow2, 1 GiB]"), r.out());
     assertTrue(r.out().contains("  cd0 (cd0dev): no medium, removable, tray closed"), r.out());
