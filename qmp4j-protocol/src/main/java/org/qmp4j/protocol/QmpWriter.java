@@ -99,6 +99,13 @@ public final class QmpWriter {
 
   private static final byte[] HEX = "0123456789ABCDEF".getBytes(StandardCharsets.US_ASCII);
 
+  private static final byte[] TRUE_BYTES = "true".getBytes(StandardCharsets.US_ASCII);
+  private static final byte[] FALSE_BYTES = "false".getBytes(StandardCharsets.US_ASCII);
+  private static final byte[] NULL_BYTES = "null".getBytes(StandardCharsets.US_ASCII);
+
+  /** Objects up to this size have their members ordered by insertion sort. */
+  private static final int SMALL_OBJECT = 8;
+
   /** Never modified: what {@link #writeReturn} writes for a {@code null} value. */
   private static final JsonNode EMPTY_OBJECT = JsonNodeFactory.instance.objectNode();
 
@@ -298,7 +305,7 @@ public final class QmpWriter {
       return;
     }
     if (node instanceof BooleanNode) {
-      out.appendAscii(node.booleanValue() ? "true" : "false");
+      out.append(node.booleanValue() ? TRUE_BYTES : FALSE_BYTES);
       return;
     }
     if (node instanceof IntNode || node instanceof LongNode) {
@@ -329,10 +336,10 @@ public final class QmpWriter {
         writeNumber(node, out);
         break;
       case BOOLEAN:
-        out.appendAscii(node.booleanValue() ? "true" : "false");
+        out.append(node.booleanValue() ? TRUE_BYTES : FALSE_BYTES);
         break;
       case NULL:
-        out.appendAscii("null");
+        out.append(NULL_BYTES);
         break;
       case BINARY:
         // Jackson's own JSON form of binary data is its base64 text.
@@ -384,7 +391,20 @@ public final class QmpWriter {
       // Ascending bucket, then descending insertion index (QLIST_INSERT_HEAD).
       order[base + n] = ((long) key.bucket << 32) | (Integer.MAX_VALUE - n);
     }
-    Arrays.sort(order, base, base + n);
+    if (n <= SMALL_OBJECT) {
+      // insertion sort: a handful of members, without the general sort's set-up
+      for (int i = base + 1; i < base + n; i++) {
+        long k = order[i];
+        int j = i - 1;
+        while (j >= base && order[j] > k) {
+          order[j + 1] = order[j];
+          j--;
+        }
+        order[j + 1] = k;
+      }
+    } else {
+      Arrays.sort(order, base, base + n);
+    }
     try {
       for (int i = 0; i < n; i++) {
         int index = base + Integer.MAX_VALUE - (int) order[base + i];

@@ -543,7 +543,8 @@ public final class ServerCore {
     try {
       JsonNode given = dict.get("arguments");
       if (command.noArguments() && given == null) {
-        arguments = NODES.objectNode(); // what the validator would return, without its work
+        // what the validator would return, without its work
+        arguments = LazyMembers.emptyArguments();
       } else {
         arguments = config.schema().validateArguments(name, given);
       }
@@ -626,7 +627,7 @@ public final class ServerCore {
     Context context = new Context(session, command.name(), id, false);
     JsonNode value;
     try {
-      value = command.handler().sync().execute(context, NODES.objectNode());
+      value = command.handler().sync().execute(context, LazyMembers.emptyArguments());
     } catch (Throwable t) {
       monitor.reply(negotiationRewrite(session, failureResponse(command.name(), t, id)));
       return;
