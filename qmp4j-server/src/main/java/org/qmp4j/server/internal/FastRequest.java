@@ -92,13 +92,21 @@ final class FastRequest {
           return -1;
         }
         int start = i + 1;
-        int stop = plainString(b, start, end);
-        if (stop < 0) {
-          return -1;
-        }
+        int stop = start;
         int hash = 0;
-        for (int k = start; k < stop; k++) {
-          hash = 31 * hash + b[k];
+        while (true) {
+          if (stop >= end) {
+            return -1;
+          }
+          int c = b[stop];
+          if (c == '"') {
+            break;
+          }
+          if (c < 0x20 || c > 0x7E || c == '\\') {
+            return -1;
+          }
+          hash = 31 * hash + c;
+          stop++;
         }
         nameStart = start;
         nameEnd = stop;
@@ -218,6 +226,14 @@ final class FastRequest {
   }
 
   private static boolean is(byte[] b, int from, int to, byte[] word) {
-    return to - from == word.length && java.util.Arrays.equals(b, from, to, word, 0, word.length);
+    if (to - from != word.length) {
+      return false;
+    }
+    for (int k = 0; k < word.length; k++) {
+      if (b[from + k] != word[k]) {
+        return false;
+      }
+    }
+    return true;
   }
 }
