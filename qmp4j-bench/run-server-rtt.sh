@@ -13,6 +13,7 @@
 #        EXTRA="name=JAR ..." (more qmp4j builds to measure side by side)
 #        SERVER_NICE=-10 (every server, C and Java alike, at this nice value; the client stays at
 #        the shell's: see docs/benchmarks.md for why the server's weight matters)
+#        QMP4J_JVM_OPTS="-XX:+UseSerialGC" (more JVM options for the qmp4j servers, after -Xmx512m)
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 rounds="${1:-5}"
@@ -48,10 +49,13 @@ start() { # name, command...
 }
 start resp "$responder" --unix "$dir/resp.sock"
 start nio java -cp "$jar" org.qmp4j.bench.server.NioResponder "$dir/nio.sock" select
-start qmp4j java -Xmx512m -cp "$jar" org.qmp4j.bench.server.BenchServer "$dir/qmp4j.sock"
+# shellcheck disable=SC2086 # QMP4J_JVM_OPTS is a list of options
+start qmp4j java -Xmx512m ${QMP4J_JVM_OPTS:-} -cp "$jar" org.qmp4j.bench.server.BenchServer "$dir/qmp4j.sock"
 names=(resp nio qmp4j)
 for e in ${EXTRA:-}; do
-  start "${e%%=*}" java -Xmx512m -cp "${e#*=}" org.qmp4j.bench.server.BenchServer "$dir/${e%%=*}.sock"
+  # shellcheck disable=SC2086
+  start "${e%%=*}" java -Xmx512m ${QMP4J_JVM_OPTS:-} -cp "${e#*=}" org.qmp4j.bench.server.BenchServer \
+    "$dir/${e%%=*}.sock"
   names+=("${e%%=*}")
 done
 for n in "${names[@]}"; do

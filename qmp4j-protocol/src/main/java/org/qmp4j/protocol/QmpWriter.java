@@ -103,7 +103,7 @@ public final class QmpWriter {
   private static final byte[] FALSE_BYTES = "false".getBytes(StandardCharsets.US_ASCII);
   private static final byte[] NULL_BYTES = "null".getBytes(StandardCharsets.US_ASCII);
 
-  /** Objects up to this size have their members ordered by insertion sort. */
+  /** Objects up to this size have their members ordered without keeping references aside. */
   private static final int SMALL_OBJECT = 8;
 
   /** Never modified: what {@link #writeReturn} writes for a {@code null} value. */
@@ -378,6 +378,10 @@ public final class QmpWriter {
    * objects being written) rather than in lists of their own.
    */
   private void writeQdictOrdered(JsonNode node, int size, int depth, Buffer out) {
+    if (size <= SMALL_OBJECT) {
+      writeSmallQdictOrdered(node, size, depth, out);
+      return;
+    }
     int base = out.pushMembers(size);
     Key[] keys = out.memberKeys;
     JsonNode[] values = out.memberValues;
@@ -391,20 +395,7 @@ public final class QmpWriter {
       // Ascending bucket, then descending insertion index (QLIST_INSERT_HEAD).
       order[base + n] = ((long) key.bucket << 32) | (Integer.MAX_VALUE - n);
     }
-    if (n <= SMALL_OBJECT) {
-      // insertion sort: a handful of members, without the general sort's set-up
-      for (int i = base + 1; i < base + n; i++) {
-        long k = order[i];
-        int j = i - 1;
-        while (j >= base && order[j] > k) {
-          order[j + 1] = order[j];
-          j--;
-        }
-        order[j + 1] = k;
-      }
-    } else {
-      Arrays.sort(order, base, base + n);
-    }
+    Arrays.sort(order, base, base + n);
     try {
       for (int i = 0; i < n; i++) {
         int index = base + Integer.MAX_VALUE - (int) order[base + i];
@@ -412,6 +403,44 @@ public final class QmpWriter {
       }
     } finally {
       out.popMembers(base);
+    }
+  }
+
+  /**
+   * A small object's members in QDict order. Only their sort keys go to the scratch stack (a {@code
+   * long[]}); each member is then found again by its insertion index. For a handful of members that
+   * costs less than keeping references in a long-lived array, where every store pays the garbage
+   * collector's write barrier (with G1, a memory fence).
+   */
+  private void writeSmallQdictOrdered(JsonNode node, int size, int depth, Buffer out) {
+    int base = out.pushMembers(size);
+    long[] order = out.memberOrder;
+    int n = 0;
+    for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext() && n < size; n++) {
+      // Ascending bucket, then descending insertion index (QLIST_INSERT_HEAD).
+      order[base + n] = ((long) Key.of(it.next().getKey()).bucket << 32) | (Integer.MAX_VALUE - n);
+    }
+    for (int i = base + 1; i < base + n; i++) {
+      long k = order[i];
+      int j = i - 1;
+      while (j >= base && order[j] > k) {
+        order[j + 1] = order[j];
+        j--;
+      }
+      order[j + 1] = k;
+    }
+    try {
+      for (int i = 0; i < n; i++) {
+        int index = Integer.MAX_VALUE - (int) order[base + i];
+        Iterator<Map.Entry<String, JsonNode>> it = node.fields();
+        Map.Entry<String, JsonNode> member = it.next();
+        for (int k = 0; k < index; k++) {
+          member = it.next();
+        }
+        writeMember(i == 0, Key.of(member.getKey()), member.getValue(), depth, out);
+      }
+    } finally {
+      out.popOrder(base);
     }
   }
 
@@ -666,6 +695,11 @@ public final class QmpWriter {
       }
       membersTop = need;
       return base;
+    }
+
+    /** Releases the slots from {@code base} up, where only sort keys were kept. */
+    void popOrder(int base) {
+      membersTop = base;
     }
 
     /** Releases the slots from {@code base} up, dropping their references. */

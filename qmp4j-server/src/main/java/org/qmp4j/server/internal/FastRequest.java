@@ -21,7 +21,9 @@ import java.nio.charset.StandardCharsets;
  * numbers other than integers of at most 18 digits, duplicate members, input that ends inside the
  * object, more than {@value #MAX_SCAN} bytes) it leaves to the reader untouched.
  *
- * <p>One instance per I/O loop; the results of a scan are valid until the next scan.
+ * <p>One instance per I/O loop; the results of a scan are valid until the next scan. They are all
+ * primitives: a reference stored into a long-lived object costs a garbage collector's write barrier
+ * (with G1, a memory fence), so the id's node is only made when asked for.
  */
 final class FastRequest {
   /** Longer requests are left to the reader. */
@@ -34,7 +36,14 @@ final class FastRequest {
   private int nameStart;
   private int nameEnd;
   private int nameHash;
-  private JsonNode id;
+  private int idKind; // ID_NONE, ID_STRING (idStart, idEnd) or ID_INTEGER (idValue)
+  private int idStart;
+  private int idEnd;
+  private long idValue;
+
+  private static final int ID_NONE = 0;
+  private static final int ID_STRING = 1;
+  private static final int ID_INTEGER = 2;
 
   int nameStart() {
     return nameStart;
@@ -49,9 +58,21 @@ final class FastRequest {
     return nameHash;
   }
 
-  /** The request's id as the reader would have built it, or {@code null}. */
-  JsonNode id() {
-    return id;
+  /**
+   * The request's id as the reader would have built it, or {@code null}; {@code b} is the array
+   * that was scanned.
+   */
+  JsonNode id(byte[] b) {
+    switch (idKind) {
+      case ID_STRING:
+        return TextNode.valueOf(new String(b, idStart, idEnd - idStart, StandardCharsets.US_ASCII));
+      case ID_INTEGER:
+        return idValue == (int) idValue
+            ? IntNode.valueOf((int) idValue)
+            : LongNode.valueOf(idValue);
+      default:
+        return null;
+    }
   }
 
   /**
@@ -66,7 +87,7 @@ final class FastRequest {
       return -1;
     }
     boolean haveName = false;
-    JsonNode requestId = null;
+    int kind = ID_NONE;
     i++;
     while (true) {
       i = skipSpace(b, i, end);
@@ -114,7 +135,7 @@ final class FastRequest {
         haveName = true;
         i = stop + 1;
       } else if (is(b, keyStart, keyEnd, ID)) {
-        if (requestId != null) {
+        if (kind != ID_NONE) {
           return -1;
         }
         if (b[i] == '"') {
@@ -122,15 +143,16 @@ final class FastRequest {
           if (stop < 0) {
             return -1;
           }
-          requestId =
-              TextNode.valueOf(new String(b, i + 1, stop - i - 1, StandardCharsets.US_ASCII));
+          kind = ID_STRING;
+          idStart = i + 1;
+          idEnd = stop;
           i = stop + 1;
         } else {
           i = integer(b, i, end);
           if (i < 0) {
             return -1;
           }
-          requestId = integerId;
+          kind = ID_INTEGER;
         }
       } else {
         return -1;
@@ -143,7 +165,7 @@ final class FastRequest {
         if (!haveName) {
           return -1;
         }
-        id = requestId;
+        idKind = kind;
         // Whitespace after the request changes nothing in the reader either (the CRLF that
         // usually follows need not be fed to it).
         return skipSpace(b, i + 1, to);
@@ -155,12 +177,10 @@ final class FastRequest {
     }
   }
 
-  private JsonNode integerId;
-
   /**
    * An integer as the reader takes it ({@code 0}, {@code -0}, or an optional minus and 1 to 18
    * digits not starting with 0), ending before whitespace, ',' or '}'; returns the index after it
-   * and sets {@link #integerId} to the node the reader builds, or returns -1.
+   * and sets {@link #idValue} to its value, or returns -1.
    */
   private int integer(byte[] b, int i, int end) {
     boolean negative = b[i] == '-';
@@ -191,7 +211,7 @@ final class FastRequest {
     if (negative) {
       v = -v;
     }
-    integerId = v == (int) v ? IntNode.valueOf((int) v) : LongNode.valueOf(v);
+    idValue = v;
     return p;
   }
 

@@ -601,7 +601,7 @@ public final class ServerCore {
       return false;
     }
     in.position(stop - base);
-    session.monitor().executeDirect(session, command, fastRequest.id());
+    session.monitor().executeDirect(session, command, fastRequest.id(b));
     return true;
   }
 

@@ -96,7 +96,7 @@ class FastRequestTest {
         new String(
             bytes, scan.nameStart(), scan.nameEnd() - scan.nameStart(), StandardCharsets.US_ASCII));
     assertEquals("ab".hashCode(), scan.nameHash());
-    assertEquals(7, scan.id().intValue());
+    assertEquals(7, scan.id(bytes).intValue());
     assertEquals(-1, scan.scan(bytes, 2, 24));
     byte[] crlf = "{\"execute\":\"ab\"} \r\n\t\r\n{".getBytes(StandardCharsets.US_ASCII);
     assertEquals(crlf.length - 1, scan.scan(crlf, 0, crlf.length));
@@ -175,11 +175,11 @@ class FastRequestTest {
     assertEquals(name.hashCode(), scan.nameHash(), input);
     JsonNode id = request.get("id");
     if (id == null) {
-      assertNull(scan.id(), input);
+      assertNull(scan.id(bytes), input);
       assertEquals(1, request.size(), input);
     } else {
-      assertEquals(id, scan.id(), input);
-      assertSame(id.getClass(), scan.id().getClass(), input);
+      assertEquals(id, scan.id(bytes), input);
+      assertSame(id.getClass(), scan.id(bytes).getClass(), input);
       assertEquals(2, request.size(), input);
     }
     // What follows: the same events whether or not the reader saw the request.
