@@ -14,6 +14,8 @@
 #        SERVER_NICE=-10 (every server, C and Java alike, at this nice value; the client stays at
 #        the shell's: see docs/benchmarks.md for why the server's weight matters)
 #        QMP4J_JVM_OPTS="-XX:+UseSerialGC" (more JVM options for the qmp4j servers, after -Xmx512m)
+#        WARMUP_ROUNDS=8 (untimed rounds per server before measuring, default 1: G1 sizes its young
+#        generation over the first million requests or so, see docs/benchmarks.md)
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 rounds="${1:-5}"
@@ -63,10 +65,12 @@ for n in "${names[@]}"; do
   pin "${pid[$n]}"
 done
 
-# A first untimed round lets the JVM servers compile their hot paths.
+# Untimed rounds let the JVM servers compile their hot paths (and G1 size its generations).
 for n in "${names[@]}"; do
-  client java -cp "$client_jar" org.qmp4j.bench.e2e.RawSocketLoop "unix:${sock[$n]}" \
-    --count "$count" --warmup "$warmup" --mode sequential >/dev/null
+  for _ in $(seq "${WARMUP_ROUNDS:-1}"); do
+    client java -cp "$client_jar" org.qmp4j.bench.e2e.RawSocketLoop "unix:${sock[$n]}" \
+      --count "$count" --warmup "$warmup" --mode sequential >/dev/null
+  done
 done
 results="$dir/results"
 for r in $(seq "$rounds"); do
