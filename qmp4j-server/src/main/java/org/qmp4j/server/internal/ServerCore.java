@@ -317,6 +317,12 @@ public final class ServerCore {
     /** The sessions accepted without a shared monitor (closed ones pruned as more arrive). */
     final java.util.Queue<Session> accepted = new java.util.concurrent.ConcurrentLinkedQueue<>();
 
+    /**
+     * Accepts until the next pruning of {@link #accepted}: pruning walks the whole queue, so it
+     * runs once the queue may have doubled, keeping accepts amortised O(1). Loop thread only.
+     */
+    private int acceptsBeforePrune = 64;
+
     Listener(ServerSocketChannel channel, MonitorOptions options, AutoCloseable onClose) {
       this.channel = channel;
       this.options = options;
@@ -350,7 +356,14 @@ public final class ServerCore {
       SocketChannel client;
       while ((client = channel.accept()) != null) {
         Session session = newSession(new Endpoint.Socket(client), options);
-        accepted.removeIf(s -> !s.open());
+        if (--acceptsBeforePrune <= 0) {
+          accepted.removeIf(s -> !s.open());
+          int kept = 0;
+          for (Session ignored : accepted) {
+            kept++;
+          }
+          acceptsBeforePrune = Math.max(64, kept);
+        }
         accepted.add(session);
         startSession(session);
       }
