@@ -129,10 +129,28 @@ public final class ClientBench {
       rawSeq = best(rawSeq, raw, true);
       cliSeq = best(cliSeq, cli, true);
       rdSeq = best(rdSeq, rd, true);
+      if (seqOnly) {
+        continue;
+      }
       cbSeq = best(cbSeq, clientChained(o, 1), true);
       rawPipe = best(rawPipe, rawPipelined(o), false);
       cliPipe = best(cliPipe, clientPipelined(o), false);
       cbPipe = best(cbPipe, clientChained(o, o.window()), false);
+    }
+    if (seqOnly) {
+      for (Result r : List.of(rawSeq, cliSeq, rdSeq)) {
+        report(r);
+      }
+      System.out.printf(
+          Locale.ROOT,
+          "median of per-round ratios (%d rounds): client-seq/raw-seq p50 %.2fx, p99 %.2fx;"
+              + " client-seq-reader/raw-seq p50 %.2fx, p99 %.2fx%n",
+          roundRatios.size(),
+          median(roundRatios, 0),
+          median(roundRatios, 1),
+          median(roundRatios, 2),
+          median(roundRatios, 3));
+      return;
     }
     List<Result> all =
         new ArrayList<>(List.of(rawSeq, cliSeq, rdSeq, cbSeq, rawPipe, cliPipe, cbPipe));
@@ -220,6 +238,9 @@ public final class ClientBench {
 
   /** Whether the raw loop's request carries an id as the client's do ({@code --raw-id true}). */
   private static boolean rawId;
+
+  /** Only the sequential modes raw-seq, client-seq, client-seq-reader ({@code --seq-only true}). */
+  private static boolean seqOnly;
 
   private static QmpClient connect(String address) {
     return QmpClient.newBuilder()
@@ -567,7 +588,8 @@ public final class ClientBench {
     if (args.length == 0) {
       System.err.println(
           "usage: ClientBench ADDR [--count N] [--warmup N] [--window W] [--rounds R]"
-              + " [--command NAME] [--emit N] [--blast N] [--oob true|false]");
+              + " [--command NAME] [--emit N] [--blast N] [--oob true|false]"
+              + " [--seq-only true]");
       System.exit(2);
     }
     String address = args[0];
@@ -607,6 +629,9 @@ public final class ClientBench {
           break;
         case "--oob":
           oob = Boolean.parseBoolean(v);
+          break;
+        case "--seq-only":
+          seqOnly = Boolean.parseBoolean(v);
           break;
         default:
           throw new IllegalArgumentException("unknown option " + args[i]);

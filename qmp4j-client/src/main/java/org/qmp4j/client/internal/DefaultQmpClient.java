@@ -16,6 +16,7 @@ import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Arrays;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -79,6 +80,14 @@ public final class DefaultQmpClient implements QmpClient {
   private static final int READ_BUFFER = 64 * 1024;
 
   /**
+   * Whether plain replies are parsed by the client's own fast path before the liberal reader
+   * ({@link ReplyReader}); {@code -Dqmp4j.client.fastReader=false} leaves everything to the liberal
+   * reader.
+   */
+  private static final boolean FAST_READER =
+      Boolean.parseBoolean(System.getProperty("qmp4j.client.fastReader", "true"));
+
+  /**
    * Whether waiting callers may read the socket themselves (leader/follower reading; see {@link
    * ReplySource}). On by default; {@code -Dqmp4j.client.leaderFollower=false} leaves all reading to
    * the reader thread (read when a connection opens, for comparisons).
@@ -120,6 +129,10 @@ public final class DefaultQmpClient implements QmpClient {
   private final boolean wireLog;
   private final Logger wire;
   private final AtomicLong ids = new AtomicLong();
+
+  /** The encoded form of the last command sent without arguments; racy, immutable. */
+  private volatile RequestTemplate template;
+
   private final ClientFuture.RoundTrip roundTrip = new ClientFuture.RoundTrip();
   private final CopyOnWriteArrayList<Subscription> subscriptions = new CopyOnWriteArrayList<>();
   private final CopyOnWriteArrayList<EventWaiter> waiters = new CopyOnWriteArrayList<>();
@@ -922,6 +935,82 @@ public final class DefaultQmpClient implements QmpClient {
    * callers may read for it (see {@link ReplySource}); otherwise the reader thread alone reads,
    * blocking.
    */
+  /**
+   * A request without arguments, encoded once but for its id's number: {@code head}, the digits,
+   * {@code tail} give exactly the bytes the writer makes for it.
+   */
+  static final class RequestTemplate {
+    private static final long PROBE = 1_000_000_007L;
+    final String command;
+    final boolean oob;
+    private final byte[] head;
+    private final byte[] tail;
+
+    private RequestTemplate(String command, boolean oob, byte[] head, byte[] tail) {
+      this.command = command;
+      this.oob = oob;
+      this.head = head;
+      this.tail = tail;
+    }
+
+    /** Null if the command's encoding cannot be split around its id's number. */
+    static RequestTemplate of(String command, boolean oob) {
+      ObjectNode request = QmpJson.objectNode();
+      request.put(oob ? "exec-oob" : "execute", command);
+      request.put("id", ID_PREFIX + PROBE);
+      byte[] bytes;
+      try {
+        bytes = WRITER.writeMessage(request);
+      } catch (RuntimeException e) {
+        return null; // the slow path reports it
+      }
+      byte[] marker = ("\"" + ID_PREFIX + PROBE + "\"").getBytes(StandardCharsets.US_ASCII);
+      int at = indexOf(bytes, marker, 0);
+      if (at < 0 || indexOf(bytes, marker, at + 1) >= 0) {
+        return null;
+      }
+      int digitsAt = at + 1 + ID_PREFIX.length();
+      int digitsEnd = digitsAt + Long.toString(PROBE).length();
+      return new RequestTemplate(
+          command,
+          oob,
+          Arrays.copyOfRange(bytes, 0, digitsAt),
+          Arrays.copyOfRange(bytes, digitsEnd, bytes.length));
+    }
+
+    private static int indexOf(byte[] bytes, byte[] marker, int from) {
+      outer:
+      for (int i = from; i <= bytes.length - marker.length; i++) {
+        for (int k = 0; k < marker.length; k++) {
+          if (bytes[i + k] != marker[k]) {
+            continue outer;
+          }
+        }
+        return i;
+      }
+      return -1;
+    }
+
+    /** The request with id {@code ID_PREFIX + n}, {@code n} positive. */
+    byte[] encode(long n) {
+      int digits = 1;
+      for (long v = n; v >= 10; v /= 10) {
+        digits++;
+      }
+      byte[] out = new byte[head.length + digits + tail.length];
+      System.arraycopy(head, 0, out, 0, head.length);
+      int end = head.length + digits;
+      for (long v = n; ; v /= 10) {
+        out[--end] = (byte) ('0' + (v % 10));
+        if (v < 10) {
+          break;
+        }
+      }
+      System.arraycopy(tail, 0, out, head.length + digits, tail.length);
+      return out;
+    }
+  }
+
   final class Connection implements QmpReader.Handler, Runnable, ReplySource {
     final QmpConnection transport;
     final Thread thread;
@@ -931,7 +1020,7 @@ public final class DefaultQmpClient implements QmpClient {
     volatile boolean negotiated;
     volatile QmpCommunicationException failure;
 
-    private final QmpReader reader;
+    private final ReplyReader reader;
     private final ConcurrentHashMap<String, Pending> pending = new ConcurrentHashMap<>();
     private final ConcurrentLinkedQueue<Outgoing> queue = new ConcurrentLinkedQueue<>();
     private final ReentrantLock writeLock = new ReentrantLock();
@@ -966,7 +1055,12 @@ public final class DefaultQmpClient implements QmpClient {
 
     Connection(QmpConnection transport, int generation, QmpEvent gapMarker) {
       this.transport = transport;
-      this.reader = QmpReader.liberal(config.maxMessageSize());
+      this.reader =
+          new ReplyReader(
+              QmpReader.liberal(config.maxMessageSize()),
+              config.maxMessageSize(),
+              READ_BUFFER,
+              FAST_READER);
       this.canPassFds = transport.canPassDescriptors();
       this.gapMarker = gapMarker;
       this.previousGreeting = gapMarker != null ? lastGreeting : null;
@@ -1181,6 +1275,7 @@ public final class DefaultQmpClient implements QmpClient {
         buf.clear();
         int n = transport.read(buf);
         if (n < 0) {
+          awaitInboxDrained();
           fail(
               Exceptions.lost(
                   addressText,
@@ -1205,6 +1300,26 @@ public final class DefaultQmpClient implements QmpClient {
                 addressText,
                 "reading from " + addressText + " failed: " + e.getMessage() + inFlightNote(),
                 e));
+      }
+    }
+
+    /**
+     * A caller read the end of the stream: lets the reader thread first handle what was read before
+     * it (QEMU's {@code quit} sends its reply just before closing; passed on behind an event, it
+     * must not be failed by the end that follows it). Bounded, in case the reader thread is stuck
+     * in a handler.
+     */
+    private void awaitInboxDrained() {
+      if (Thread.currentThread() == thread || inboxCount.get() == 0) {
+        return;
+      }
+      long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
+      while (inboxCount.get() > 0
+          && failure == null
+          && !Thread.currentThread().isInterrupted()
+          && System.nanoTime() - until < 0) {
+        LockSupport.unpark(thread);
+        LockSupport.parkNanos(this, 20_000);
       }
     }
 
@@ -1274,15 +1389,27 @@ public final class DefaultQmpClient implements QmpClient {
         Function<JsonNode, ?> binder,
         JsonNode rawId,
         Duration timeout) {
-      String id = ID_PREFIX + ids.incrementAndGet();
+      long n = ids.incrementAndGet();
+      String id = ID_PREFIX + n;
+      FileDescriptor[] fdArray =
+          fds == null || fds.isEmpty() ? NO_FDS : fds.toArray(new FileDescriptor[0]);
+      if (arguments == null) {
+        RequestTemplate t = template;
+        if (t == null || t.oob != oobFlag || !t.command.equals(command)) {
+          t = RequestTemplate.of(command, oobFlag);
+          template = t;
+        }
+        if (t != null) {
+          enqueue(id, command, t.encode(n), oobFlag, fdArray, future, binder, rawId, timeout);
+          return;
+        }
+      }
       ObjectNode request = QmpJson.objectNode();
       request.put(oobFlag ? "exec-oob" : "execute", command);
       if (arguments != null) {
         request.set("arguments", arguments);
       }
       request.put("id", id);
-      FileDescriptor[] fdArray =
-          fds == null || fds.isEmpty() ? NO_FDS : fds.toArray(new FileDescriptor[0]);
       enqueue(id, command, request, oobFlag, fdArray, future, binder, rawId, timeout);
     }
 
@@ -1315,6 +1442,19 @@ public final class DefaultQmpClient implements QmpClient {
         future.completeExceptionally(e);
         return;
       }
+      enqueue(id, command, bytes, oobFlag, fds, future, binder, rawId, timeout);
+    }
+
+    private void enqueue(
+        String id,
+        String command,
+        byte[] bytes,
+        boolean oobFlag,
+        FileDescriptor[] fds,
+        CompletableFuture<?> future,
+        Function<JsonNode, ?> binder,
+        JsonNode rawId,
+        Duration timeout) {
       boolean timed = timeout != null && !timeout.equals(QmpCommand.NO_TIMEOUT);
       long deadline = timed ? System.nanoTime() + timeout.toNanos() : Long.MAX_VALUE;
       Pending p = new Pending(id, command, oobFlag, future, binder, rawId, deadline, timeout);
