@@ -260,7 +260,7 @@ public final class ServerCore {
   private QmpSession adopt(Endpoint endpoint, MonitorOptions options) throws IOException {
     checkOpen();
     checkDialect(options);
-    Session session = newSession(endpoint, options);
+    Session session = newSession(endpoint, options, null);
     CompletableFuture<Void> started = new CompletableFuture<>();
     loop.run(
         () -> {
@@ -276,12 +276,13 @@ public final class ServerCore {
   }
 
   /** A session on a monitor of its own (independent sessions, adopted channels, stdio). */
-  private Session newSession(Endpoint endpoint, MonitorOptions options) {
-    return newSession(endpoint, new Monitor(this, options, null));
+  private Session newSession(Endpoint endpoint, MonitorOptions options, Object origin) {
+    return newSession(endpoint, new Monitor(this, options, null), origin);
   }
 
-  private Session newSession(Endpoint endpoint, Monitor monitor) {
-    return new Session(this, sessionIds.incrementAndGet(), endpoint, endpoint.peer(), monitor);
+  private Session newSession(Endpoint endpoint, Monitor monitor, Object origin) {
+    return new Session(
+        this, sessionIds.incrementAndGet(), endpoint, endpoint.peer(), monitor, origin);
   }
 
   private void startSession(Session session) throws IOException {
@@ -314,15 +315,6 @@ public final class ServerCore {
     final AutoCloseable onClose;
     final Monitor shared;
 
-    /** The sessions accepted without a shared monitor (closed ones pruned as more arrive). */
-    final java.util.Queue<Session> accepted = new java.util.concurrent.ConcurrentLinkedQueue<>();
-
-    /**
-     * Accepts until the next pruning of {@link #accepted}: pruning walks the whole queue, so it
-     * runs once the queue may have doubled, keeping accepts amortised O(1). Loop thread only.
-     */
-    private int acceptsBeforePrune = 64;
-
     Listener(ServerSocketChannel channel, MonitorOptions options, AutoCloseable onClose) {
       this.channel = channel;
       this.options = options;
@@ -344,7 +336,7 @@ public final class ServerCore {
               // in the backlog is taken as proof that this one is gone.
               current.closeNow();
             }
-            startSession(newSession(new Endpoint.Socket(client), shared));
+            startSession(newSession(new Endpoint.Socket(client), shared, this));
           }
         }
         current = shared.session();
@@ -355,17 +347,7 @@ public final class ServerCore {
       }
       SocketChannel client;
       while ((client = channel.accept()) != null) {
-        Session session = newSession(new Endpoint.Socket(client), options);
-        if (--acceptsBeforePrune <= 0) {
-          accepted.removeIf(s -> !s.open());
-          int kept = 0;
-          for (Session ignored : accepted) {
-            kept++;
-          }
-          acceptsBeforePrune = Math.max(64, kept);
-        }
-        accepted.add(session);
-        startSession(session);
+        startSession(newSession(new Endpoint.Socket(client), options, this));
       }
     }
 
@@ -375,14 +357,11 @@ public final class ServerCore {
         Session current = shared.session();
         return current != null && current.open() ? List.of(current) : List.of();
       }
-      accepted.removeIf(s -> !s.open());
-      List<QmpSession> out = new java.util.ArrayList<>();
-      for (Session s : accepted) {
-        if (s.open()) {
-          out.add(s);
-        }
-      }
-      return out;
+      // Derived from the server's open sessions: nothing to keep in step as clients come and go.
+      return sessions.values().stream()
+          .filter(s -> s.origin() == this && s.open())
+          .sorted(java.util.Comparator.comparingLong(Session::id))
+          .collect(java.util.stream.Collectors.toList());
     }
 
     /** The single client left or ended its input: look for the next one (on the loop thread). */

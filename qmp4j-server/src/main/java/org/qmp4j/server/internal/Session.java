@@ -31,6 +31,7 @@ final class Session implements QmpSession, QmpReader.Handler, IoLoop.Readiness {
   private final Endpoint channel;
   private final String peer;
   private final Monitor monitor;
+  private final Object origin;
   private final QmpWriter writer;
   private final QmpReader reader;
   // The reader when requests may bypass it (FastRequest), else null.
@@ -51,12 +52,14 @@ final class Session implements QmpSession, QmpReader.Handler, IoLoop.Readiness {
   private boolean flushScheduled;
   private boolean writeBlocked;
 
-  Session(ServerCore server, long id, Endpoint channel, String peer, Monitor monitor) {
+  Session(
+      ServerCore server, long id, Endpoint channel, String peer, Monitor monitor, Object origin) {
     this.server = server;
     this.id = id;
     this.channel = channel;
     this.peer = peer;
     this.monitor = monitor;
+    this.origin = origin;
     MonitorOptions options = monitor.options();
     // The guest agent keeps one parser for the clients of its channel, one after the other.
     this.reader = options.guestAgent() ? monitor.agentReader() : QmpReader.strict();
@@ -75,6 +78,11 @@ final class Session implements QmpSession, QmpReader.Handler, IoLoop.Readiness {
   @Override
   public long id() {
     return id;
+  }
+
+  /** The listener that accepted this session, or null (an adopted channel, stdio). */
+  Object origin() {
+    return origin;
   }
 
   @Override
