@@ -141,15 +141,7 @@ public final class ClientBench {
       for (Result r : List.of(rawSeq, cliSeq, rdSeq)) {
         report(r);
       }
-      System.out.printf(
-          Locale.ROOT,
-          "median of per-round ratios (%d rounds): client-seq/raw-seq p50 %.2fx, p99 %.2fx;"
-              + " client-seq-reader/raw-seq p50 %.2fx, p99 %.2fx%n",
-          roundRatios.size(),
-          median(roundRatios, 0),
-          median(roundRatios, 1),
-          median(roundRatios, 2),
-          median(roundRatios, 3));
+      printMedianRatios(roundRatios);
       return;
     }
     List<Result> all =
@@ -171,15 +163,7 @@ public final class ClientBench {
     for (Result r : all) {
       report(r);
     }
-    System.out.printf(
-        Locale.ROOT,
-        "median of per-round ratios (%d rounds): client-seq/raw-seq p50 %.2fx, p99 %.2fx;"
-            + " client-seq-reader/raw-seq p50 %.2fx, p99 %.2fx%n",
-        roundRatios.size(),
-        median(roundRatios, 0),
-        median(roundRatios, 1),
-        median(roundRatios, 2),
-        median(roundRatios, 3));
+    printMedianRatios(roundRatios);
     System.out.printf(
         Locale.ROOT,
         "ratios: client-seq/raw-seq p50 %.2fx, p99 %.2fx; client-seq-reader/raw-seq p50 %.2fx,"
@@ -193,6 +177,19 @@ public final class ClientBench {
         cbSeq.percentile(99) / (double) rawSeq.percentile(99),
         100 * cliPipe.opsPerSecond() / rawPipe.opsPerSecond(),
         100 * cbPipe.opsPerSecond() / rawPipe.opsPerSecond());
+  }
+
+  /** The median over rounds of each per-round client/raw ratio. */
+  private static void printMedianRatios(List<double[]> roundRatios) {
+    System.out.printf(
+        Locale.ROOT,
+        "median of per-round ratios (%d rounds): client-seq/raw-seq p50 %.2fx, p99 %.2fx;"
+            + " client-seq-reader/raw-seq p50 %.2fx, p99 %.2fx%n",
+        roundRatios.size(),
+        median(roundRatios, 0),
+        median(roundRatios, 1),
+        median(roundRatios, 2),
+        median(roundRatios, 3));
   }
 
   private static double median(List<double[]> rows, int column) {
