@@ -104,8 +104,9 @@ public interface QmpConnection extends ByteChannel {
 
   /**
    * The underlying socket channel, for unix and TCP connections: to switch to non-blocking mode, to
-   * register with a selector, to set socket options. Empty for standard input and output. Read and
-   * write through this connection, not the channel, where descriptors matter.
+   * register with a selector, to set socket options. Empty for standard input and output and for
+   * TLS connections (whose channel carries ciphertext). Read and write through this connection, not
+   * the channel, where descriptors matter.
    */
   Optional<SocketChannel> socketChannel();
 

@@ -48,6 +48,10 @@ public final class Transports {
    *   <li>stdio: returns {@link #stdio()}; the timeout does not apply.
    * </ul>
    *
+   * With {@link TransportOptions.Builder#tls TLS} on, a tcp connection then runs the TLS handshake
+   * within what is left of {@code timeout} and returns a blocking connection without a {@link
+   * QmpConnection#socketChannel() socket channel}; a unix address fails.
+   *
    * @throws QmpConnectionException if the connection could not be made within {@code timeout}
    */
   public static QmpConnection connect(

@@ -72,6 +72,14 @@ public final class AddressParser {
       return hostPort(text, s);
     }
     Matcher scheme = SCHEME.matcher(s);
+    if (scheme.matches() && scheme.group(1).equalsIgnoreCase("tls")) {
+      throw error(
+          text,
+          "TLS is not part of the address: use tcp:"
+              + scheme.group(2)
+              + " and switch TLS on in the options (TransportOptions.Builder.tls(SSLContext),"
+              + " QmpClient.Builder.tls(SSLContext))");
+    }
     if (scheme.matches()) {
       throw error(text, "unsupported address type '" + scheme.group(1) + ":'");
     }

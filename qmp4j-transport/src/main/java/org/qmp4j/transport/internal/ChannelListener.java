@@ -40,6 +40,15 @@ public final class ChannelListener implements QmpListener {
 
   /** Binds and listens; see {@code Transports.listen}. */
   public static ChannelListener open(QmpAddress address, TransportOptions options) {
+    if (options.tls().isPresent()) {
+      throw new QmpConnectionException(
+          address.toString(),
+          "cannot listen on "
+              + address
+              + " with TLS: qmp4j speaks TLS as a connecting client only; refusing to listen in"
+              + " plain text when TLS was asked for",
+          null);
+    }
     if (address instanceof QmpAddress.Unix) {
       QmpAddress.Unix unix = (QmpAddress.Unix) address;
       boolean junix = options.descriptorPassing();

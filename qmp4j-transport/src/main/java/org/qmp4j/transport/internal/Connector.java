@@ -49,11 +49,25 @@ public final class Connector {
   public static QmpConnection connect(
       QmpAddress address, Duration timeout, TransportOptions options) {
     long deadline = System.nanoTime() + timeout.toNanos();
+    if (options.tls().isPresent()) {
+      if (!(address instanceof QmpAddress.Tcp)) {
+        throw new QmpConnectionException(
+            address.toString(),
+            "cannot connect to "
+                + address
+                + " with TLS: TLS is supported over tcp: addresses only (as in QEMU, which"
+                + " refuses tls-creds on a unix chardev)",
+            null);
+      }
+      QmpAddress.Tcp tcp = (QmpAddress.Tcp) address;
+      return TlsConnection.handshake(
+          connectTcp(tcp, timeout, deadline), tcp, timeout, deadline, options);
+    }
     if (address instanceof QmpAddress.Unix) {
       return connectUnix((QmpAddress.Unix) address, timeout, deadline, options);
     }
     if (address instanceof QmpAddress.Tcp) {
-      return connectTcp((QmpAddress.Tcp) address, timeout, deadline);
+      return new SocketConnection(connectTcp((QmpAddress.Tcp) address, timeout, deadline), address);
     }
     throw new IllegalArgumentException("cannot connect to " + address);
   }
@@ -166,7 +180,8 @@ public final class Connector {
         e);
   }
 
-  private static QmpConnection connectTcp(QmpAddress.Tcp address, Duration timeout, long deadline) {
+  /** A connected TCP channel in blocking mode, {@code TCP_NODELAY} on. */
+  private static SocketChannel connectTcp(QmpAddress.Tcp address, Duration timeout, long deadline) {
     if (address.port() == 0) {
       throw new QmpConnectionException(
           address.toString(),
@@ -221,7 +236,7 @@ public final class Connector {
         channel.configureBlocking(true);
         channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
         done = true;
-        return new SocketConnection(channel, address);
+        return channel;
       } catch (IOException e) {
         last = e;
         refused.add(
