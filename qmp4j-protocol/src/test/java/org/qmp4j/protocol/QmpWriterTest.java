@@ -443,6 +443,83 @@ class QmpWriterTest {
     assertEquals("3", buffer.toString());
   }
 
+  // ---------------------------------------------------------------- dense (requests)
+
+  @Test
+  void requestWriterIsDenseAndEndsInLf() {
+    ObjectNode request = NODES.objectNode();
+    request.put("execute", "query-status");
+    request.put("id", 7);
+    assertBytes(
+        "{\"execute\":\"query-status\",\"id\":7}\n".getBytes(StandardCharsets.US_ASCII),
+        QmpWriter.request().writeMessage(request));
+    assertEquals(QmpWriter.Style.DENSE, QmpWriter.request().style());
+  }
+
+  @Test
+  void denseKeepsWhitespaceInsideStringsOnly() {
+    ObjectNode args = NODES.objectNode();
+    args.put("command-line", "info block , : \" x");
+    args.set("list", NODES.arrayNode().add(1).add(NODES.objectNode()).add(NODES.arrayNode()));
+    args.putObject("nested").put("a", true).putNull("b");
+    ObjectNode request = NODES.objectNode();
+    request.put("execute", "human-monitor-command");
+    request.set("arguments", args);
+    assertEquals(
+        "{\"execute\":\"human-monitor-command\",\"arguments\":{\"command-line\":"
+            + "\"info block , : \\\" x\",\"list\":[1,{},[]],\"nested\":{\"a\":true,\"b\":null}}}\n",
+        new String(QmpWriter.request().writeMessage(request), StandardCharsets.US_ASCII));
+  }
+
+  /** For every capture of QEMU's output: no whitespace outside strings, and the same value back. */
+  @ParameterizedTest
+  @ValueSource(
+      strings = {
+        "greeting",
+        "qmp_capabilities",
+        "query-status",
+        "query-version",
+        "error",
+        "empties",
+        "strings"
+      })
+  void denseIsCompactWithoutWhitespace(String capture) throws IOException {
+    byte[] compact = resource("compact/" + capture + ".bin");
+    JsonNode value = QmpJson.parse(compact, 0, compact.length);
+    for (QmpWriter.MemberOrder order : QmpWriter.MemberOrder.values()) {
+      byte[] dense = QmpWriter.request().withMemberOrder(order).writeMessage(value);
+      byte[] spaced =
+          QmpWriter.of(QmpWriter.Style.COMPACT, QmpWriter.Dialect.GUEST_AGENT)
+              .withMemberOrder(order)
+              .writeMessage(value);
+      assertEquals(
+          withoutWhitespaceOutsideStrings(spaced), new String(dense, StandardCharsets.US_ASCII));
+      assertEquals(value, QmpJson.parse(dense, 0, dense.length));
+    }
+  }
+
+  private static String withoutWhitespaceOutsideStrings(byte[] json) {
+    StringBuilder out = new StringBuilder();
+    boolean inString = false;
+    for (int i = 0; i < json.length; i++) {
+      char c = (char) json[i];
+      if (inString) {
+        out.append(c);
+        if (c == '\\') {
+          out.append((char) json[++i]);
+        } else if (c == '"') {
+          inString = false;
+        }
+      } else if (c == '"') {
+        inString = true;
+        out.append(c);
+      } else if (c != ' ' || i == json.length - 1) {
+        out.append(c);
+      }
+    }
+    return out.toString();
+  }
+
   @Test
   void failedWriteDoesNotPoisonTheThreadsBuffer() {
     ArrayNode bad = QmpJson.arrayNode();
