@@ -10,6 +10,7 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.function.Consumer;
+import javax.net.ssl.SSLContext;
 import org.qmp4j.client.internal.ClientConfig;
 import org.qmp4j.client.internal.DefaultQmpClient;
 import org.qmp4j.client.internal.Futures;
@@ -332,6 +333,7 @@ public interface QmpClient extends AutoCloseable {
     private boolean oob = true;
     private boolean descriptorPassing;
     private TransportOptions transportOptions;
+    private SSLContext tls;
     private int maxMessageSize = DEFAULT_MAX_MESSAGE_SIZE;
     private Executor executor;
     private boolean validateArguments;
@@ -415,7 +417,26 @@ public interface QmpClient extends AutoCloseable {
       return this;
     }
 
-    /** Transport options for connecting; {@link #descriptorPassing} is applied on top. */
+    /**
+     * Speak TLS to a {@code tcp:} address, as to a QEMU whose monitor chardev has {@code
+     * tls-creds=ID}. The context's trust managers must trust the CA of QEMU's certificate (its
+     * {@code ca-cert.pem}); for QEMU's {@code verify-peer=on} its key managers must hold a client
+     * certificate that CA issued. The certificate must name the host connected to unless hostname
+     * verification is switched off with {@link #transportOptions}({@code
+     * TransportOptions.newBuilder().tlsHostnameVerification(false).build()}). The handshake is part
+     * of the connect timeout; a failure is a {@link org.qmp4j.protocol.QmpConnectionException} that
+     * says what failed. See {@link TransportOptions.Builder#tls}. Applied on top of {@link
+     * #transportOptions}.
+     */
+    public Builder tls(SSLContext context) {
+      this.tls = Objects.requireNonNull(context, "context");
+      return this;
+    }
+
+    /**
+     * Transport options for connecting; {@link #descriptorPassing} and {@link #tls} are applied on
+     * top.
+     */
     public Builder transportOptions(TransportOptions options) {
       this.transportOptions = Objects.requireNonNull(options, "options");
       return this;
@@ -511,6 +532,9 @@ public interface QmpClient extends AutoCloseable {
           transportOptions != null ? transportOptions : TransportOptions.DEFAULTS;
       TransportOptions options =
           descriptorPassing ? base.toBuilder().descriptorPassing(true).build() : base;
+      if (tls != null) {
+        options = options.toBuilder().tls(tls).build();
+      }
       return new DefaultQmpClient(
           new ClientConfig(
               address,

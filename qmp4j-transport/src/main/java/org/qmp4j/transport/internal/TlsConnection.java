@@ -39,7 +39,7 @@ import org.qmp4j.transport.TransportOptions;
  * stream cannot be mistaken for a complete one, and a close must never wait for a stuck peer).
  */
 public final class TlsConnection implements QmpConnection {
-  private static final int COPY_CHUNK = 16 * 1024;
+  private static final int READ_CHUNK = 16 * 1024;
 
   private final SocketChannel channel;
   private final SSLSocket socket;
@@ -227,7 +227,7 @@ public final class TlsConnection implements QmpConnection {
           dst.position(dst.position() + n);
         }
       } else {
-        byte[] b = new byte[Math.min(COPY_CHUNK, dst.remaining())];
+        byte[] b = new byte[Math.min(READ_CHUNK, dst.remaining())];
         n = in.read(b, 0, b.length);
         if (n > 0) {
           dst.put(b, 0, n);
@@ -235,11 +235,40 @@ public final class TlsConnection implements QmpConnection {
       }
       if (n > 0) {
         received = true;
+      } else if (n < 0 && !received && !closed) {
+        throw new EOFException(closedBeforeData());
       }
       return n;
+    } catch (EOFException e) {
+      throw e;
     } catch (IOException e) {
       throw readFailure(e);
     }
+  }
+
+  /**
+   * Why a server may close a TLS connection right after the handshake, before sending a byte: with
+   * TLS 1.3 the client finishes its handshake first, and a QEMU with {@code verify-peer=on} checks
+   * the client's certificate only then, and closes without an alert if it has none or distrusts it.
+   */
+  private String closedBeforeData() {
+    java.security.cert.Certificate[] mine = socket.getSession().getLocalCertificates();
+    String presented =
+        mine == null || mine.length == 0
+            ? "no client certificate was presented"
+            : "the client certificate presented ("
+                + (mine[0] instanceof java.security.cert.X509Certificate
+                    ? ((java.security.cert.X509Certificate) mine[0])
+                        .getSubjectX500Principal()
+                        .getName()
+                    : mine[0].getType())
+                + ") may not be issued by a CA it trusts";
+    return "the server closed the TLS connection to "
+        + address
+        + " right after the handshake, before sending anything: "
+        + presented
+        + "; a QEMU with verify-peer=on wants a client certificate issued by the CA in its"
+        + " ca-cert.pem (give the SSLContext key managers that hold one)";
   }
 
   /**
@@ -264,6 +293,16 @@ public final class TlsConnection implements QmpConnection {
     return e;
   }
 
+  /**
+   * Writes all of {@code src}, its last byte in a TLS record of its own.
+   *
+   * <p>QEMU 7.2 reads a monitor one byte per wake-up and wakes only when the socket is readable;
+   * its TLS library decrypts a whole record at a time, so all but the first byte of the last record
+   * to arrive would wait, undecoded, until the next record came (measured: a command was answered
+   * only when the next one arrived). A final one-byte record is consumed whole by one read, and the
+   * records before it are drained while it waits in the socket: nothing is left behind. The bytes
+   * on the wire are the same, in one more record.
+   */
   @Override
   public int write(ByteBuffer src) throws IOException {
     if (closed) {
@@ -272,15 +311,12 @@ public final class TlsConnection implements QmpConnection {
     int n = src.remaining();
     try {
       if (src.hasArray()) {
-        out.write(src.array(), src.arrayOffset() + src.position(), n);
+        writeRecords(src.array(), src.arrayOffset() + src.position(), n);
         src.position(src.limit());
       } else {
-        byte[] b = new byte[Math.min(COPY_CHUNK, n)];
-        while (src.hasRemaining()) {
-          int k = Math.min(b.length, src.remaining());
-          src.get(b, 0, k);
-          out.write(b, 0, k);
-        }
+        byte[] b = new byte[n];
+        src.get(b);
+        writeRecords(b, 0, n);
       }
       return n;
     } catch (IOException e) {
@@ -290,6 +326,15 @@ public final class TlsConnection implements QmpConnection {
         throw ace;
       }
       throw e;
+    }
+  }
+
+  private void writeRecords(byte[] b, int off, int len) throws IOException {
+    if (len > 1) {
+      out.write(b, off, len - 1);
+    }
+    if (len > 0) {
+      out.write(b, off + len - 1, 1);
     }
   }
 
