@@ -13,8 +13,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.EnumMap;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import org.qmp4j.protocol.QmpErrorException;
 import org.qmp4j.protocol.QmpVersion;
 import org.qmp4j.schema.QapiSchema;
@@ -199,15 +197,14 @@ final class Qmp4jTarget implements Target {
 
   /**
    * QEMU's quit: SHUTDOWN, the reply, then the process exits, which closes every connection. Here
-   * the server closes shortly after the reply has gone out.
+   * the server ends right behind the reply: each connection closes once its last byte is out.
    */
   private JsonNode quit(CommandContext ctx, ObjectNode args) {
     ObjectNode data = NODES.objectNode();
     data.put("guest", false);
     data.put("reason", "host-qmp-quit");
     ctx.server().emit("SHUTDOWN", data);
-    QmpServer s = ctx.server();
-    CompletableFuture.delayedExecutor(50, TimeUnit.MILLISECONDS).execute(s::close);
+    ctx.closeServerAfterReply();
     return null;
   }
 

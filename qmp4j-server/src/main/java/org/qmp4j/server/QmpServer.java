@@ -12,6 +12,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -155,9 +156,24 @@ public final class QmpServer implements AutoCloseable {
   }
 
   /**
+   * Ends the server the way QEMU exits: stops listening (removing socket files) at once, then each
+   * session reads no more input, runs no more requests (those queued are dropped), takes no more
+   * messages, and is closed as soon as its peer has taken everything queued for it when this is
+   * called (events emitted and replies sent before, from any thread); then the server {@link
+   * #close() closes}. A peer that has not taken it all within 5 seconds is disconnected with the
+   * rest unsent. A handler that ends the server with its own reply uses {@link
+   * CommandContext#closeServerAfterReply()} instead. Returns at once.
+   *
+   * @return a future completing once the server is closed (also by {@link #close()})
+   */
+  public CompletableFuture<Void> closeAfterOutput() {
+    return core.closeAfterOutput();
+  }
+
+  /**
    * Stops listening (removing socket files the server was told to remove), closes every session
-   * (requests still queued are dropped, as when QEMU's client disconnects) and stops the server's
-   * threads. Idempotent.
+   * (requests still queued are dropped, as when QEMU's client disconnects; output not yet written
+   * is lost, see {@link #closeAfterOutput()}) and stops the server's threads. Idempotent.
    */
   @Override
   public void close() {

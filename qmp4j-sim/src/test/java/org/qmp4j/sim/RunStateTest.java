@@ -93,6 +93,26 @@ class RunStateTest {
   }
 
   @Test
+  void quitEndsEveryMonitorRightAfterItsLastMessage() throws Exception {
+    try (SimFixture f = new SimFixture(SimulatedMachine.newBuilder())) {
+      java.nio.file.Path second = f.dir.resolve("qmp2.sock");
+      f.vm.listen(second, false);
+      SimClient a = f.client();
+      try (SimClient b = SimClient.open(second)) {
+        // HMP's quit is QMP's (QEMU 7.2: SHUTDOWN, {"return": ""}, then the end)
+        SimClient.Exchange quit = a.execute("human-monitor-command", "{\"command-line\":\"quit\"}");
+        assertEquals(List.of("SHUTDOWN"), quit.eventNames());
+        assertEquals("", quit.result().asText());
+        assertEquals(SimClient.EOF, a.next(Duration.ofSeconds(5)));
+        assertEquals("SHUTDOWN", b.next(Duration.ofSeconds(5)).path("event").asText());
+        assertEquals(SimClient.EOF, b.next(Duration.ofSeconds(5)));
+        assertEquals(0, f.vm.terminated().get(5, java.util.concurrent.TimeUnit.SECONDS));
+        assertFalse(java.nio.file.Files.exists(second), "the monitor's socket goes with QEMU");
+      }
+    }
+  }
+
+  @Test
   void powerdownLetsTheGuestShutDown() throws Exception {
     try (SimFixture f =
         new SimFixture(SimulatedMachine.newBuilder().guestPowerdownDelay(Duration.ofMillis(10)))) {

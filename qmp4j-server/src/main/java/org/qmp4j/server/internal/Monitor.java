@@ -125,7 +125,7 @@ final class Monitor {
   /** Whether the attached client has in-band requests waiting. */
   boolean wantsInBand() {
     Session s = session;
-    return s != null && s.open() && !s.queue().isEmpty();
+    return s != null && s.open() && !s.ending() && !server.ending() && !s.queue().isEmpty();
   }
 
   /** Starts the next queued in-band request of the attached session, unless one is running. */

@@ -117,6 +117,16 @@ public final class ServerCore {
   private final Map<List<Object>, ThrottleState> throttled = new LinkedHashMap<>();
   private final ObjectNode versionJson;
   private volatile boolean closed;
+  // closeAfterOutput(): set on the loop thread once the server ends; the future completes on close.
+  private volatile boolean ending;
+  private boolean endStarted;
+  private final CompletableFuture<Void> ended = new CompletableFuture<>();
+
+  /** How long {@link #closeAfterOutput} waits at most for a peer to take its output. */
+  static final int END_DRAIN_LIMIT_SECONDS = 5;
+
+  private static final long END_DRAIN_LIMIT_NANOS =
+      TimeUnit.SECONDS.toNanos(END_DRAIN_LIMIT_SECONDS);
 
   public ServerCore(QmpServer facade, Config config) {
     this.facade = facade;
@@ -286,7 +296,7 @@ public final class ServerCore {
   }
 
   private void startSession(Session session) throws IOException {
-    if (closed) {
+    if (closed || ending) {
       session.closeNow();
       return;
     }
@@ -297,6 +307,9 @@ public final class ServerCore {
 
   void sessionClosed(Session session) {
     sessions.remove(session.id());
+    if (endStarted && sessions.isEmpty()) {
+      loop.execute(this::finishEnding); // not from inside the session's close
+    }
   }
 
   public List<QmpSession> sessions() {
@@ -554,7 +567,7 @@ public final class ServerCore {
       } catch (Throwable t) {
         response = negotiationRewrite(session, failureResponse(name, t, id));
       }
-      reply.accept(response);
+      deliver(context, reply, response);
       return;
     }
     CompletionStage<JsonNode> result;
@@ -563,12 +576,36 @@ public final class ServerCore {
     } catch (Exception e) {
       result = CompletableFuture.failedFuture(e);
     }
+    // Always through the loop's queue, behind what the handler emitted, even if the stage is
+    // complete already (its callback would then run here at once, ahead of those events).
     result.whenComplete(
         (value, failure) ->
-            reply.accept(
-                failure == null
-                    ? (command.successResponse() ? returnResponse(value, id) : null)
-                    : negotiationRewrite(session, failureResponse(name, failure, id))));
+            loop.execute(
+                () ->
+                    deliver(
+                        context,
+                        reply,
+                        failure == null
+                            ? (command.successResponse() ? returnResponse(value, id) : null)
+                            : negotiationRewrite(session, failureResponse(name, failure, id)))));
+  }
+
+  /**
+   * Hands a handler's response to {@code reply}; if the handler asked to {@link
+   * CommandContext#closeServerAfterReply() close the server after its reply}, the server ends right
+   * behind it, on the loop thread: nothing else is dispatched in between.
+   */
+  private void deliver(Context context, Consumer<ObjectNode> reply, ObjectNode response) {
+    if (!context.closeAfterReply) {
+      reply.accept(response);
+      return;
+    }
+    loop.run(
+        () -> {
+          ending = true; // no queued request starts once this reply is out (Monitor.wantsInBand)
+          reply.accept(response); // on the loop thread, this queues the reply now
+          endNow();
+        });
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -621,10 +658,15 @@ public final class ServerCore {
     try {
       value = command.handler().sync().execute(context, LazyMembers.emptyArguments());
     } catch (Throwable t) {
-      monitor.reply(negotiationRewrite(session, failureResponse(command.name(), t, id)));
+      ObjectNode error = negotiationRewrite(session, failureResponse(command.name(), t, id));
+      deliver(context, monitor::reply, error);
       return;
     }
-    monitor.replyReturn(value, id);
+    if (context.closeAfterReply) {
+      deliver(context, r -> monitor.replyReturn(value, id), null);
+    } else {
+      monitor.replyReturn(value, id);
+    }
   }
 
   private CompletionStage<JsonNode> invoke(Command command, Context context, ObjectNode arguments)
@@ -684,6 +726,7 @@ public final class ServerCore {
     private final String command;
     private final JsonNode id;
     private final boolean oob;
+    volatile boolean closeAfterReply;
 
     Context(Session session, String command, JsonNode id, boolean oob) {
       this.session = session;
@@ -715,6 +758,12 @@ public final class ServerCore {
     @Override
     public boolean outOfBand() {
       return oob;
+    }
+
+    @Override
+    public CompletableFuture<Void> closeServerAfterReply() {
+      closeAfterReply = true;
+      return ended;
     }
   }
 
@@ -874,8 +923,61 @@ public final class ServerCore {
     }
   }
 
+  /** Whether the server is ending ({@link #closeAfterOutput}): no request starts any more. */
+  boolean ending() {
+    return ending;
+  }
+
+  /** See {@link QmpServer#closeAfterOutput()}. */
+  public CompletableFuture<Void> closeAfterOutput() {
+    if (closed) {
+      ended.complete(null);
+    } else {
+      loop.execute(this::endNow); // behind what is queued for the loop now (events, replies)
+    }
+    return ended;
+  }
+
+  /**
+   * Ends the server (loop thread): stops listening and closes each session once what is queued for
+   * it now has been written, through the sessions' own write-then-close path; then closes.
+   */
+  private void endNow() {
+    if (endStarted || closed) {
+      return;
+    }
+    endStarted = true;
+    ending = true;
+    for (Listener l : List.copyOf(listeners)) {
+      l.close();
+    }
+    for (Session s : List.copyOf(sessions.values())) {
+      s.closeAfterOutput();
+    }
+    if (sessions.isEmpty()) {
+      loop.execute(this::finishEnding);
+    } else {
+      // A peer that never reads must not keep the server alive: its output is dropped then.
+      loop.schedule(
+          END_DRAIN_LIMIT_NANOS,
+          () -> {
+            for (Session s : List.copyOf(sessions.values())) {
+              s.closeNow();
+            }
+          });
+    }
+  }
+
+  private void finishEnding() {
+    if (!ended.isDone()) {
+      close();
+      ended.complete(null);
+    }
+  }
+
   public void close() {
     if (closed) {
+      ended.complete(null);
       return;
     }
     closed = true;
@@ -899,6 +1001,7 @@ public final class ServerCore {
     if (config.ownExecutor()) {
       config.executor().shutdownNow();
     }
+    ended.complete(null);
   }
 
   private static void await(CompletableFuture<Void> f) throws IOException {

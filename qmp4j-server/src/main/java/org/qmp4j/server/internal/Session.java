@@ -46,7 +46,8 @@ final class Session implements QmpSession, QmpReader.Handler, IoLoop.Readiness {
   private volatile boolean open = true;
   private boolean oobEnabled;
   private boolean inputEnded;
-  private boolean closing; // input ended and processed: close once the output is written
+  private boolean closing; // input ended and processed, or the server ends: close once written
+  private boolean ending; // the server ends: no more input, requests or output (closeAfterOutput)
   private boolean processing;
   private boolean feeding; // inside reader.feed()
   private boolean flushScheduled;
@@ -162,11 +163,43 @@ final class Session implements QmpSession, QmpReader.Handler, IoLoop.Readiness {
     negotiated = true;
   }
 
+  /**
+   * Ends the session once what is queued for it now has been written: it reads no more input, runs
+   * none of its queued requests and takes no more output (as QEMU when it exits), and closes
+   * through the same path as a session whose input ended. Returns at once; the close may come
+   * later.
+   */
+  void closeAfterOutput() {
+    if (!open || ending) {
+      return;
+    }
+    ending = true;
+    closing = true;
+    if (feeding) {
+      reader.pause(); // the rest of the input is never parsed
+    }
+    // (requests still queued are not run: Monitor.wantsInBand; they go with the close)
+    if (processing) {
+      return; // process() writes and closes before it returns
+    }
+    if (!flushScheduled) {
+      flush();
+    }
+  }
+
+  /** Whether the session takes no more input nor requests ({@link #closeAfterOutput}). */
+  boolean ending() {
+    return ending;
+  }
+
   void closeNow() {
     if (!open) {
       return;
     }
     open = false;
+    if (ending && out.pending() == 0) {
+      discardInput(); // what came since the last read: a clean end of stream rather than a reset
+    }
     monitor.detach(this);
     out.clear();
     channel.close();
@@ -190,6 +223,11 @@ final class Session implements QmpSession, QmpReader.Handler, IoLoop.Readiness {
   }
 
   private void readInput() {
+    if (ending) {
+      discardInput();
+      updateInterest();
+      return;
+    }
     if (in.remaining() == in.capacity() && in.capacity() < INPUT_BUFFER_MAX) {
       ByteBuffer larger = ByteBuffer.allocate(in.capacity() * 2);
       larger.put(in);
@@ -215,6 +253,27 @@ final class Session implements QmpSession, QmpReader.Handler, IoLoop.Readiness {
     process();
   }
 
+  /**
+   * Reads and drops what the peer has sent (the session is {@link #ending}): a TCP socket closed
+   * with unread input resets the connection, and the peer may then lose output still in flight.
+   */
+  private void discardInput() {
+    ByteBuffer direct = server.loop().ioBuffer();
+    try {
+      for (int i = 0; i < 16 && !inputEnded; i++) {
+        direct.clear();
+        int n = channel.read(direct);
+        if (n < 0) {
+          inputEnded = true;
+        } else if (n == 0) {
+          return;
+        }
+      }
+    } catch (IOException e) {
+      inputEnded = true; // nothing more to read from it; the close still comes after the output
+    }
+  }
+
   /** Feeds buffered input to the reader while the session may read. */
   void process() {
     if (processing || !open) {
@@ -223,7 +282,7 @@ final class Session implements QmpSession, QmpReader.Handler, IoLoop.Readiness {
     while (true) {
       processing = true;
       try {
-        while (open && in.hasRemaining() && !monitor.suspended() && !outputBlocked) {
+        while (open && !ending && in.hasRemaining() && !monitor.suspended() && !outputBlocked) {
           if (directReader != null
               && negotiated
               && queue.isEmpty()
@@ -263,10 +322,10 @@ final class Session implements QmpSession, QmpReader.Handler, IoLoop.Readiness {
       // QEMU reads the end of the stream only after everything before it, and has written its
       // replies by then: close once ours are written too (the write interest finishes the job).
       closing = true;
-      if (out.pending() == 0) {
-        closeNow();
-        return;
-      }
+    }
+    if (closing && out.pending() == 0) {
+      closeNow();
+      return;
     }
     updateInterest();
   }
@@ -344,7 +403,7 @@ final class Session implements QmpSession, QmpReader.Handler, IoLoop.Readiness {
 
   /** Queues bytes already serialised for this session's output form. */
   void sendBytes(byte[] bytes, int off, int len) {
-    if (!open) {
+    if (!open || ending) {
       return;
     }
     out.append(bytes, off, len);
@@ -398,7 +457,7 @@ final class Session implements QmpSession, QmpReader.Handler, IoLoop.Readiness {
     }
     // Read while the reader may run, and read ahead (bounded by the buffer) while suspended, so
     // that a peer's end of stream is seen; never read while the peer does not take our output.
-    boolean read = !inputEnded && !outputBlocked && in.remaining() < INPUT_BUFFER_MAX;
+    boolean read = !inputEnded && (ending || (!outputBlocked && in.remaining() < INPUT_BUFFER_MAX));
     channel.interest(read, writeBlocked);
   }
 }

@@ -527,12 +527,7 @@ public final class Commands {
     }
 
     void on(String name, Query q) {
-      CommandHandler h =
-          (ctx, args) -> {
-            synchronized (m) {
-              return q.apply(args);
-            }
-          };
+      CommandHandler h = (ctx, args) -> m.inCommand(ctx, () -> q.apply(args));
       register(name, h);
     }
 

@@ -9,6 +9,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import org.qmp4j.protocol.QmpErrorException;
+import org.qmp4j.server.CommandContext;
 import org.qmp4j.server.QmpServer;
 import org.qmp4j.sim.RunState;
 
@@ -23,6 +24,9 @@ public final class Machine {
   private final ScheduledExecutorService timers;
   private final CompletableFuture<Integer> terminated = new CompletableFuture<>();
   private volatile QmpServer server;
+  // The command whose handler runs now (guarded by this): a machine it ends ends behind its reply.
+  private CommandContext command;
+  private volatile boolean ending;
 
   private RunState state = RunState.PRELAUNCH;
   private String rebootAction = "reset";
@@ -137,22 +141,40 @@ public final class Machine {
     return terminated;
   }
 
-  /** Ends the machine: its server closes shortly after (so that a last reply is written). */
+  /**
+   * Runs a command's handler body with the machine locked; the machine knows the command meanwhile
+   * (see {@link #terminate}).
+   */
+  synchronized <T> T inCommand(CommandContext ctx, java.util.function.Supplier<T> body) {
+    CommandContext outer = command;
+    command = ctx;
+    try {
+      return body.get();
+    } finally {
+      command = outer;
+    }
+  }
+
+  /**
+   * Ends the machine as QEMU exits: its server stops listening and closes every connection once its
+   * peer has what was sent so far (within a command, its reply included, as after {@code quit});
+   * then {@link #terminated()} completes.
+   */
   synchronized void terminate(int status) {
-    if (terminated.isDone()) {
+    if (ending || terminated.isDone()) {
       return;
     }
+    ending = true;
     QmpServer s = server;
-    timers.schedule(
-        () -> {
-          if (s != null) {
-            s.close();
-          }
+    CompletableFuture<Void> closed =
+        s == null
+            ? CompletableFuture.completedFuture(null)
+            : command != null ? command.closeServerAfterReply() : s.closeAfterOutput();
+    closed.whenComplete(
+        (v, failure) -> {
           terminated.complete(status);
           timers.shutdown();
-        },
-        50,
-        TimeUnit.MILLISECONDS);
+        });
   }
 
   /** Stops timers and the server at once. */
@@ -166,7 +188,7 @@ public final class Machine {
   }
 
   public boolean isTerminating() {
-    return terminated.isDone() || timers.isShutdown();
+    return ending || terminated.isDone() || timers.isShutdown();
   }
 
   // -----------------------------------------------------------------------------------------------
