@@ -311,6 +311,36 @@ class TlsConnectionTest {
   }
 
   @Test
+  void serverClosingAfterTheHandshakeBeforeAnyDataIsAnErrorNotAnEndOfStream() throws Exception {
+    SSLContext ctx = context(server);
+    try (SSLServerSocket ss =
+        (SSLServerSocket)
+            ctx.getServerSocketFactory()
+                .createServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      pool.submit(
+          () -> {
+            try (javax.net.ssl.SSLSocket s = (javax.net.ssl.SSLSocket) ss.accept()) {
+              s.startHandshake(); // as QEMU with verify-peer=on does after a TLS 1.3 handshake
+            }
+            return null;
+          });
+      try (QmpConnection c =
+          Transports.connect(
+              QmpAddress.tcp("127.0.0.1", ss.getLocalPort()),
+              TIMEOUT,
+              tls(context(null, server)))) {
+        IOException e = assertThrows(IOException.class, () -> c.read(ByteBuffer.allocate(64)));
+        assertTrue(
+            e.getMessage()
+                .contains(
+                    "right after the handshake, before sending anything: no client"
+                        + " certificate was presented"),
+            e.getMessage());
+      }
+    }
+  }
+
+  @Test
   void plainPeerIsReportedAsNotSpeakingTls() throws Exception {
     try (ServerSocket plain = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
       pool.submit(
