@@ -8,19 +8,20 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import org.qmp4j.protocol.QmpJson;
 import org.qmp4j.protocol.QmpReader;
+import org.qmp4j.protocol.internal.LiberalJsonReader;
 
 /**
  * The connection's reader: a fast path in front of the liberal {@link QmpReader} for what a peer
  * sends nearly always, small well-formed JSON objects one after another.
  *
- * <p>While the liberal reader is between values, each object is parsed here straight from the bytes
- * into the same tree Jackson would build (one pass, no framing copy, no parser to create). Anything
- * outside a plain subset of JSON (a number with a fraction or an exponent, a string with an escape
- * or a byte above 0x7F, a duplicate member, deep nesting, a value not complete in this chunk, a
- * value that is not an object, 0xFF) goes, from the start of that value on, to the liberal reader,
- * which then decides exactly as it does alone: errors, resynchronisation and size limits stay its
- * business. To know when the liberal reader is between values again, this class runs its framing
- * state machine (without buffering) over every byte it passes on.
+ * <p>While the liberal reader is between values ({@link LiberalJsonReader#betweenValues()}), each
+ * object is parsed here straight from the bytes into the same tree Jackson would build (one pass,
+ * no framing copy, no parser to create). Anything outside a plain subset of JSON (a number with a
+ * fraction or an exponent, a string with an escape or a byte above 0x7F, a duplicate member, deep
+ * nesting, a value not complete in this chunk, a value that is not an object, 0xFF) goes, from the
+ * start of that value on, with the rest of the chunk, to the liberal reader, which then decides
+ * exactly as it does alone: framing, errors, resynchronisation and size limits stay its business.
+ * The next chunk is tried here again only if the liberal reader is between values by then.
  */
 final class ReplyReader {
 
@@ -29,36 +30,46 @@ final class ReplyReader {
   /** Objects nested deeper than this go to the liberal reader. */
   private static final int MAX_DEPTH = 64;
 
-  // The liberal reader's framing states (LiberalJsonReader), mirrored.
-  private static final int IDLE = 0;
-  private static final int CONTAINER = 1;
-  private static final int STRING = 2;
-  private static final int ESCAPE = 3;
-  private static final int TOKEN = 4;
-  private static final int STRAY = 5;
-
   private final QmpReader liberal;
-  private final int maxMessageSize;
-  private final boolean fast;
-  private byte[] bytes;
 
-  private int state = IDLE;
-  private int depth;
+  /** The liberal reader, if the fast path is on; it says when the fast path may run. */
+  private final LiberalJsonReader framing;
+
+  private final int maxMessageSize;
+  private byte[] bytes;
 
   // parse position within bytes / end of the chunk, while parsing
   private int pos;
   private int end;
 
+  /**
+   * A reader with its own liberal reader of values up to {@code maxMessageSize} bytes, expecting
+   * chunks of about {@code chunk} bytes; {@code fast} false leaves everything to the liberal
+   * reader.
+   */
+  ReplyReader(int maxMessageSize, int chunk, boolean fast) {
+    this(new LiberalJsonReader(maxMessageSize), chunk, fast);
+  }
+
+  /**
+   * In front of {@code liberal}; the fast path runs only if it is {@link QmpReader#liberal()}'s
+   * reader. {@code maxMessageSize} must be that reader's limit (kept for the connection's call; the
+   * reader's own limit is used).
+   */
   ReplyReader(QmpReader liberal, int maxMessageSize, int chunk, boolean fast) {
+    this(liberal, chunk, fast);
+  }
+
+  private ReplyReader(QmpReader liberal, int chunk, boolean fast) {
     this.liberal = liberal;
-    this.maxMessageSize = maxMessageSize;
-    this.fast = fast;
-    this.bytes = new byte[chunk];
+    this.framing = fast && liberal instanceof LiberalJsonReader l ? l : null;
+    this.maxMessageSize = framing != null ? framing.maxMessageSize() : 0;
+    this.bytes = new byte[framing != null ? chunk : 0];
   }
 
   /** Reads all of {@code buf} (position to limit), reporting each value to {@code handler}. */
   void feed(ByteBuffer buf, QmpReader.Handler handler) {
-    if (!fast) {
+    if (framing == null) {
       liberal.feed(buf, handler);
       return;
     }
@@ -68,12 +79,12 @@ final class ReplyReader {
     }
     byte[] a = bytes;
     buf.get(a, 0, n);
+    if (!framing.betweenValues()) {
+      passOn(0, n, handler);
+      return;
+    }
     int i = 0;
     while (i < n) {
-      if (state != IDLE) {
-        passOn(i, n, handler);
-        return;
-      }
       byte b = a[i];
       if (b == ' ' || b == '\n' || b == '\r' || b == '\t') {
         i++;
@@ -89,85 +100,9 @@ final class ReplyReader {
     }
   }
 
-  /** Passes {@code bytes[from, to)} to the liberal reader, keeping track of its framing state. */
+  /** Passes {@code bytes[from, to)} to the liberal reader. */
   private void passOn(int from, int to, QmpReader.Handler handler) {
-    track(bytes, from, to);
     liberal.feed(ByteBuffer.wrap(bytes, from, to - from), handler);
-  }
-
-  /** The liberal reader's framing state machine over {@code a[from, to)}, without its buffering. */
-  private void track(byte[] a, int from, int to) {
-    int s = state;
-    int d = depth;
-    int i = from;
-    while (i < to) {
-      byte b = a[i];
-      if (b == (byte) 0xFF) {
-        s = IDLE;
-        d = 0;
-        i++;
-        continue;
-      }
-      if (s == IDLE) {
-        if (b == ' ' || b == '\n' || b == '\r' || b == '\t') {
-          i++;
-          continue;
-        }
-        d = 0;
-        if (b == '{' || b == '[' || b == '"') {
-          s = CONTAINER;
-        } else if (b == '}' || b == ']' || b == ',' || b == ':') {
-          s = STRAY;
-        } else {
-          s = TOKEN;
-        }
-      }
-      boolean consumed = true;
-      switch (s) {
-        case CONTAINER:
-          if (b == '"') {
-            s = STRING;
-          } else if (b == '{' || b == '[') {
-            d++;
-          } else if ((b == '}' || b == ']') && --d <= 0) {
-            s = IDLE;
-            d = 0;
-          }
-          break;
-        case STRING:
-          if (b == '\\') {
-            s = ESCAPE;
-          } else if (b == '"') {
-            if (d == 0) {
-              s = IDLE;
-            } else {
-              s = CONTAINER;
-            }
-          }
-          break;
-        case ESCAPE:
-          s = STRING;
-          break;
-        case TOKEN:
-          if (b == ' ' || b == '\n' || b == '\r' || b == '\t' || b == '{' || b == '[' || b == '}'
-              || b == ']' || b == '"' || b == ',' || b == ':') {
-            consumed = false;
-            s = IDLE;
-            d = 0;
-          }
-          break;
-        case STRAY:
-        default:
-          s = IDLE;
-          d = 0;
-          break;
-      }
-      if (consumed) {
-        i++;
-      }
-    }
-    state = s;
-    depth = d;
   }
 
   // ------------------------------------------------------------------ the fast parser

@@ -120,7 +120,7 @@ class ReplyReaderTest {
   }
 
   private static ReplyReader reader(boolean fast) {
-    return new ReplyReader(QmpReader.liberal(1 << 20), 1 << 20, 8, fast);
+    return new ReplyReader(1 << 20, 8, fast);
   }
 
   private static List<String> run(byte[] bytes, int[] splits, boolean fast) {

@@ -92,6 +92,19 @@ public final class LiberalJsonReader implements QmpReader {
     return buffer.length;
   }
 
+  /**
+   * Whether the reader is between top-level values: nothing of a value framed, held or being
+   * skipped, so the next byte that is not whitespace starts a new value. Framing restarts at every
+   * value, so a caller that finds a complete, well-formed JSON object at the start of its input (at
+   * most {@link #maxMessageSize()} bytes) may take that object itself and feed the reader only what
+   * follows: the reader then reports the rest as it would have, and is between values again right
+   * after the object's closing brace. The client's fast reply path relies on this; a constant-time
+   * field read.
+   */
+  public boolean betweenValues() {
+    return state == IDLE;
+  }
+
   @Override
   public void feed(ByteBuffer bytes, Handler handler) {
     if (bytes.hasArray()) {

@@ -369,6 +369,31 @@ class LiberalJsonReaderTest {
     }
   }
 
+  // ---------------------------------------------------------------- between values
+
+  @Test
+  void betweenValuesOnlyWhenNothingOfAValueIsPending() {
+    LiberalJsonReader reader = new LiberalJsonReader(16);
+    ReaderHarness.Recorder recorder = new ReaderHarness.Recorder();
+    assertTrue(reader.betweenValues());
+    String[] pending = {
+      "{\"a\": [1", "\"str", "\"s\\", "{\"s\": \"}\"", "12", "{\"big\": \"0123456789abcdef"
+    };
+    for (String part : pending) {
+      reader.feed(bytes(part), recorder);
+      assertFalse(reader.betweenValues(), part);
+      reader.feed(withSync("~"), recorder);
+      assertTrue(reader.betweenValues(), part);
+    }
+    for (String whole : new String[] {"{\"a\": [1]}", "\"str\"", "12 ", "} ", "  \r\n", ""}) {
+      reader.feed(bytes(whole), recorder);
+      assertTrue(reader.betweenValues(), whole);
+    }
+    reader.feed(bytes("[\"x\", "), recorder);
+    reader.reset();
+    assertTrue(reader.betweenValues());
+  }
+
   // ---------------------------------------------------------------- reset and misbehaving handlers
 
   @Test
