@@ -160,7 +160,7 @@ public final class QmpServer implements AutoCloseable {
    * session reads no more input, runs no more requests (those queued are dropped), takes no more
    * messages, and is closed as soon as its peer has taken everything queued for it when this is
    * called (events emitted and replies sent before, from any thread); then the server {@link
-   * #close() closes}. A peer that has not taken it all within 5 seconds is disconnected with the
+   * #close() closes}. A peer that has not taken it all within 10 seconds is disconnected with the
    * rest unsent. A handler that ends the server with its own reply uses {@link
    * CommandContext#closeServerAfterReply()} instead. Returns at once.
    *

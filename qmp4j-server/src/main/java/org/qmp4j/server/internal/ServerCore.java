@@ -123,7 +123,7 @@ public final class ServerCore {
   private final CompletableFuture<Void> ended = new CompletableFuture<>();
 
   /** How long {@link #closeAfterOutput} waits at most for a peer to take its output. */
-  static final int END_DRAIN_LIMIT_SECONDS = 5;
+  static final int END_DRAIN_LIMIT_SECONDS = 10;
 
   private static final long END_DRAIN_LIMIT_NANOS =
       TimeUnit.SECONDS.toNanos(END_DRAIN_LIMIT_SECONDS);
