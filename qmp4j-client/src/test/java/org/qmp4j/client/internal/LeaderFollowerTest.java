@@ -94,13 +94,13 @@ class LeaderFollowerTest {
 
   @Test
   void withLeaderFollowerOffTheReaderThreadReadsEverything() {
-    System.setProperty(DefaultQmpClient.LEADER_FOLLOWER_PROPERTY, "false");
+    System.setProperty(Connection.LEADER_FOLLOWER_PROPERTY, "false");
     try (QmpClient c = client()) {
       for (int i = 0; i < 100; i++) {
         assertEquals(i, c.execute(echo(i)).get("value").asInt());
       }
     } finally {
-      System.clearProperty(DefaultQmpClient.LEADER_FOLLOWER_PROPERTY);
+      System.clearProperty(Connection.LEADER_FOLLOWER_PROPERTY);
     }
     Set<String> threads = readers("<-- {\"return\":{\"value\":");
     assertEquals(1, threads.size(), threads.toString());
