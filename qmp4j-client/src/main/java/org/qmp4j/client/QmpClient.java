@@ -5,6 +5,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.FileDescriptor;
 import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -131,6 +133,27 @@ public interface QmpClient extends AutoCloseable {
   /** The address connected to (or listened on); empty for an adopted channel. */
   Optional<QmpAddress> address();
 
+  /**
+   * Calls {@code listener} with the new state on every transition of {@link #state()} from now on
+   * ({@code CONNECTING}, {@code CONNECTED}, {@code RECONNECTING}, {@code CONNECTED} again, {@code
+   * CLOSED}; as qemu.qmp's {@code runstate_changed}). Listeners run on the client's {@linkplain
+   * Builder#executor executor}, one call at a time and in the order of the transitions, so a
+   * listener that blocks delays the next notifications (of every listener) but nothing else. The
+   * final {@code CLOSED} is delivered even after {@link #close()} (then on the common pool if the
+   * client's own executor has stopped). A listener that throws is logged and stays registered. The
+   * current state is not replayed: read {@link #state()} after registering.
+   *
+   * @return a handle whose {@code close()} removes the listener
+   * @see Builder#onStateChange
+   */
+  Registration onStateChange(Consumer<ConnectionState> listener);
+
+  /** A registered listener; {@link #close()} removes it (idempotent). */
+  interface Registration extends AutoCloseable {
+    @Override
+    void close();
+  }
+
   // ---------------------------------------------------------------- async
 
   /**
@@ -247,6 +270,38 @@ public interface QmpClient extends AutoCloseable {
     return Futures.await(executeAndAwaitEventAsync(command, filter, timeout));
   }
 
+  // ---------------------------------------------------------------- HMP
+
+  /**
+   * Runs a human monitor (HMP) command through {@code human-monitor-command} and returns its output
+   * (often empty), e.g. {@code humanMonitorCommand("info mtree")}. HMP is not a stable interface:
+   * prefer QMP commands where one exists. QEMU reports most HMP failures in the output text, not as
+   * an error.
+   */
+  default String humanMonitorCommand(String commandLine) {
+    return Futures.await(humanMonitorCommandAsync(commandLine, null));
+  }
+
+  /**
+   * As {@link #humanMonitorCommand(String)}, with the CPU that commands such as {@code info
+   * registers} refer to ({@code cpu-index}).
+   */
+  default String humanMonitorCommand(String commandLine, int cpuIndex) {
+    return Futures.await(humanMonitorCommandAsync(commandLine, cpuIndex));
+  }
+
+  /**
+   * Async {@link #humanMonitorCommand(String, int)}; {@code cpuIndex} null for QEMU's default CPU.
+   */
+  default CompletableFuture<String> humanMonitorCommandAsync(String commandLine, Integer cpuIndex) {
+    ObjectNode args = QmpJson.objectNode();
+    args.put("command-line", Objects.requireNonNull(commandLine, "commandLine"));
+    if (cpuIndex != null) {
+      args.put("cpu-index", cpuIndex.intValue());
+    }
+    return executeAsync(QmpCommand.of("human-monitor-command", args), String.class);
+  }
+
   // ---------------------------------------------------------------- descriptors
 
   /**
@@ -343,6 +398,9 @@ public interface QmpClient extends AutoCloseable {
     private Consumer<JsonNode> unmatchedReplyHandler;
     private Consumer<String> featureWarningHandler;
     private String name;
+    private final Map<String, Duration> commandTimeouts = new LinkedHashMap<>();
+    private boolean waitForSocket;
+    private Consumer<ConnectionState> stateListener;
 
     private Builder() {}
 
@@ -392,6 +450,43 @@ public interface QmpClient extends AutoCloseable {
      */
     public Builder commandTimeout(Duration timeout) {
       this.commandTimeout = positive(timeout, "commandTimeout");
+      return this;
+    }
+
+    /**
+     * Default timeout of one command, overriding {@link #commandTimeout(Duration)} for it (as
+     * Proxmox's table: {@code device_del} 60 s, {@code migrate} 1 h, ...). A command's own {@link
+     * QmpCommand#withTimeout} still wins. Applies to {@link QmpClient#executeRawAsync raw requests}
+     * and {@link ReconnectPolicy#resync resync commands} of that name too.
+     *
+     * @param command the command's name, e.g. {@code "device_del"}
+     * @param timeout its timeout ({@link QmpCommand#NO_TIMEOUT} for none)
+     */
+    public Builder commandTimeout(String command, Duration timeout) {
+      commandTimeouts.put(Objects.requireNonNull(command, "command"), positive(timeout, command));
+      return this;
+    }
+
+    /**
+     * Wait for the peer's socket on the first {@link QmpClient#connect() connect()} (default
+     * false), as libvirt does while QEMU starts: within the connect timeout, a unix socket file
+     * that does not exist yet, or a refused connection (unix or tcp), is retried every 20 ms; any
+     * other failure fails at once. When the timeout runs out, the {@link
+     * org.qmp4j.protocol.QmpConnectionException} (with {@code timedOut()} true) names the address,
+     * says how long it waited and why the last attempt failed. Reconnects are not affected: they
+     * retry through the {@link ReconnectPolicy}.
+     */
+    public Builder waitForSocket(boolean wait) {
+      this.waitForSocket = wait;
+      return this;
+    }
+
+    /**
+     * Calls {@code listener} on every state transition from the first, {@code CONNECTING}, on, as
+     * {@link QmpClient#onStateChange} does for a listener registered before {@code connect()}.
+     */
+    public Builder onStateChange(Consumer<ConnectionState> listener) {
+      this.stateListener = Objects.requireNonNull(listener, "listener");
       return this;
     }
 
@@ -553,7 +648,10 @@ public interface QmpClient extends AutoCloseable {
               heartbeatTimeout,
               unmatchedReplyHandler,
               featureWarningHandler,
-              name));
+              name,
+              Map.copyOf(commandTimeouts),
+              waitForSocket,
+              stateListener));
     }
 
     /** {@code build().connect()}. */

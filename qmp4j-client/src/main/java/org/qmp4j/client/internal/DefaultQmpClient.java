@@ -4,16 +4,23 @@ import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.JavaType;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.net.ConnectException;
+import java.nio.file.Files;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -28,6 +35,7 @@ import org.qmp4j.client.QmpClient;
 import org.qmp4j.client.QmpCommand;
 import org.qmp4j.client.QmpConnectionLostException;
 import org.qmp4j.client.QmpTimeoutException;
+import org.qmp4j.client.ReconnectPolicy;
 import org.qmp4j.protocol.QmpCommunicationException;
 import org.qmp4j.protocol.QmpConnectionException;
 import org.qmp4j.protocol.QmpErrorException;
@@ -86,6 +94,9 @@ public final class DefaultQmpClient implements QmpClient {
 
         @Override
         public void eventReceived(QmpEvent event) {
+          if (holding && hold(event)) {
+            return; // reconnecting: after the gap marker
+          }
           dispatch(event);
         }
 
@@ -122,7 +133,26 @@ public final class DefaultQmpClient implements QmpClient {
   private final AtomicInteger generations = new AtomicInteger();
   private final ConcurrentLinkedQueue<JsonNode> unmatchedQueue = new ConcurrentLinkedQueue<>();
   private final AtomicBoolean unmatchedRunning = new AtomicBoolean();
-  private final java.util.Set<String> featureWarned = ConcurrentHashMap.newKeySet();
+  private final Set<String> featureWarned = ConcurrentHashMap.newKeySet();
+  private final CopyOnWriteArrayList<StateListener> stateListeners = new CopyOnWriteArrayList<>();
+  private final ConcurrentLinkedQueue<ConnectionState> transitions = new ConcurrentLinkedQueue<>();
+  private final AtomicBoolean transitionsRunning = new AtomicBoolean();
+
+  private final Object gapLock = new Object();
+
+  /**
+   * Events held back while the client reconnects, so that the gap marker precedes them all; null
+   * while not holding. Guarded by {@link #gapLock}.
+   */
+  private ArrayDeque<QmpEvent> held;
+
+  private int heldDropped; // guarded by gapLock
+  private volatile boolean holding;
+
+  /**
+   * Queries kept across a reconnect, to be sent again (see {@link Retry}); guarded by lifecycle.
+   */
+  private final List<Retry> parked = new ArrayList<>();
 
   private volatile Connection conn;
   private volatile ConnectionState state = ConnectionState.NEW;
@@ -140,6 +170,9 @@ public final class DefaultQmpClient implements QmpClient {
     this.wireLog = config.wireLogging();
     Logger override = wireLoggerOverride;
     this.wire = override != null ? override : WIRE;
+    if (config.stateListener() != null) {
+      onStateChange(config.stateListener());
+    }
   }
 
   private static String describeAddress(ClientConfig c) {
@@ -168,15 +201,15 @@ public final class DefaultQmpClient implements QmpClient {
       if (state != ConnectionState.NEW) {
         throw new IllegalStateException("client " + name + " is " + state + ", not NEW");
       }
-      state = ConnectionState.CONNECTING;
+      setState(ConnectionState.CONNECTING);
     }
     Connection c;
     try {
-      c = open(config.connectTimeout(), null);
+      c = open(config.connectTimeout(), true);
     } catch (RuntimeException e) {
       synchronized (lifecycle) {
         closed = true;
-        state = ConnectionState.CLOSED;
+        setState(ConnectionState.CLOSED);
       }
       endSubscriptions(e);
       callbacks.shutdown();
@@ -188,16 +221,20 @@ public final class DefaultQmpClient implements QmpClient {
         throw Exceptions.lost(addressText, "client " + name + " was closed while connecting", null);
       }
       conn = c;
-      state = ConnectionState.CONNECTED;
+      setState(ConnectionState.CONNECTED);
     }
     c.startHeartbeat();
     return this;
   }
 
-  /** Opens the transport, starts the reader, waits for the greeting and negotiates. */
-  private Connection open(Duration timeout, QmpEvent gapMarker) {
+  /**
+   * Opens the transport, starts the reader, waits for the greeting and negotiates.
+   *
+   * @param first the first connect (not a reconnect): {@link ClientConfig#waitForSocket} applies
+   */
+  private Connection open(Duration timeout, boolean first) {
     long deadline = System.nanoTime() + timeout.toNanos();
-    QmpConnection transport = openTransport(timeout);
+    QmpConnection transport = openTransport(timeout, first);
     Connection c =
         new Connection(
             owner,
@@ -207,8 +244,8 @@ public final class DefaultQmpClient implements QmpClient {
             wireLog ? wire : null,
             transport,
             "qmp4j-client-" + threadName(name) + "-reader-" + generations.incrementAndGet(),
-            gapMarker,
-            gapMarker != null ? lastGreeting : null);
+            null, // the client makes the gap marker itself (reconnectLoop)
+            null);
     c.start();
     QmpGreeting greeting;
     try {
@@ -217,7 +254,11 @@ public final class DefaultQmpClient implements QmpClient {
       QmpConnectionException ex =
           new QmpConnectionException(
               addressText,
-              "no QMP greeting from " + addressText + " within " + Exceptions.human(timeout),
+              "no QMP greeting from "
+                  + addressText
+                  + " within "
+                  + Exceptions.human(timeout)
+                  + tlsHint(),
               null,
               true);
       c.fail(ex);
@@ -275,6 +316,18 @@ public final class DefaultQmpClient implements QmpClient {
     return c;
   }
 
+  /**
+   * For a greeting that did not come over plain TCP: QEMU sends nothing to a plain client on a
+   * monitor with {@code tls-creds}, so the port may expect TLS.
+   */
+  private String tlsHint() {
+    if (config.address() instanceof QmpAddress.Tcp && config.transportOptions().tls().isEmpty()) {
+      return " (if that port expects TLS, i.e. QEMU's chardev has tls-creds, QEMU sends nothing to"
+          + " a plain client: connect with QmpClient.Builder.tls(...))";
+    }
+    return "";
+  }
+
   private RuntimeException connectFailure(Connection c, String what, Throwable cause) {
     QmpCommunicationException ex;
     if (cause instanceof QmpConnectionException) {
@@ -292,7 +345,10 @@ public final class DefaultQmpClient implements QmpClient {
     return Math.max(0, deadline - System.nanoTime());
   }
 
-  private QmpConnection openTransport(Duration timeout) {
+  /** Pause between attempts while {@link ClientConfig#waitForSocket} waits for the socket. */
+  private static final long SOCKET_RETRY_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
+
+  private QmpConnection openTransport(Duration timeout, boolean first) {
     if (config.connection() != null) {
       synchronized (lifecycle) {
         if (adoptedUsed) {
@@ -306,7 +362,119 @@ public final class DefaultQmpClient implements QmpClient {
     if (config.listener() != null) {
       return config.listener().accept(timeout);
     }
-    return Transports.connect(config.address(), timeout, config.transportOptions());
+    if (!first || !config.waitForSocket()) {
+      return Transports.connect(config.address(), timeout, config.transportOptions());
+    }
+    long start = System.nanoTime();
+    long deadline = start + timeout.toNanos();
+    for (int attempt = 1; ; attempt++) {
+      long left = deadline - System.nanoTime();
+      try {
+        return Transports.connect(
+            config.address(),
+            Duration.ofNanos(Math.max(left, 1_000_000)),
+            config.transportOptions());
+      } catch (QmpConnectionException e) {
+        if (!notListeningYet(e)) {
+          throw e;
+        }
+        left = deadline - System.nanoTime();
+        if (left <= 0) {
+          throw new QmpConnectionException(
+              addressText,
+              "waited "
+                  + Exceptions.human(timeout)
+                  + " for "
+                  + addressText
+                  + " to accept a connection ("
+                  + attempt
+                  + " attempts), in vain; the last attempt: "
+                  + e.getMessage(),
+              e,
+              true);
+        }
+        try {
+          TimeUnit.NANOSECONDS.sleep(Math.min(left, SOCKET_RETRY_NANOS));
+        } catch (InterruptedException ie) {
+          Thread.currentThread().interrupt();
+          throw Exceptions.lost(addressText, "interrupted while waiting for " + addressText, ie);
+        }
+      }
+    }
+  }
+
+  /**
+   * Whether a failed connect means the peer is not listening yet (socket file missing, connection
+   * refused) rather than something waiting cannot cure (permissions, bad host, TLS).
+   */
+  private boolean notListeningYet(QmpConnectionException e) {
+    if (e.timedOut()) {
+      return false;
+    }
+    Throwable cause = e.getCause();
+    if (cause instanceof ConnectException) {
+      return true;
+    }
+    if (config.address() instanceof QmpAddress.Unix) {
+      java.nio.file.Path path = ((QmpAddress.Unix) config.address()).path();
+      String m = String.valueOf(e.getMessage());
+      return !Files.exists(path) || m.contains("Connection refused");
+    }
+    return false;
+  }
+
+  /**
+   * Moves to state {@code s} and notifies the state listeners (in order, on the executor). Under
+   * {@link #lifecycle}.
+   */
+  private void setState(ConnectionState s) {
+    if (state == s) {
+      return;
+    }
+    state = s;
+    if (!stateListeners.isEmpty()) {
+      transitions.add(s);
+      if (transitionsRunning.compareAndSet(false, true)) {
+        callbacks.execute(this::drainTransitions);
+      }
+    }
+  }
+
+  private void drainTransitions() {
+    do {
+      ConnectionState s;
+      while ((s = transitions.poll()) != null) {
+        for (StateListener l : stateListeners) {
+          try {
+            l.listener.accept(s);
+          } catch (RuntimeException e) {
+            LOG.warn("{}: a state listener threw on {}", name, s, e);
+          }
+        }
+      }
+      transitionsRunning.set(false);
+    } while (!transitions.isEmpty() && transitionsRunning.compareAndSet(false, true));
+  }
+
+  /** A registered state listener (its own object, so that each registration is removed once). */
+  private final class StateListener implements Registration {
+    final Consumer<ConnectionState> listener;
+
+    StateListener(Consumer<ConnectionState> listener) {
+      this.listener = listener;
+    }
+
+    @Override
+    public void close() {
+      stateListeners.remove(this);
+    }
+  }
+
+  @Override
+  public Registration onStateChange(Consumer<ConnectionState> listener) {
+    StateListener l = new StateListener(Objects.requireNonNull(listener, "listener"));
+    stateListeners.add(l);
+    return l;
   }
 
   /** Called as soon as {@code c} fails, before its pending commands are failed. */
@@ -315,10 +483,11 @@ public final class DefaultQmpClient implements QmpClient {
       if (c != conn || closed) {
         return;
       }
-      state =
-          config.reconnect().enabled() && config.connection() == null
-              ? ConnectionState.RECONNECTING
-              : ConnectionState.CLOSED;
+      boolean reconnect = config.reconnect().enabled() && config.connection() == null;
+      if (reconnect) {
+        startHolding(); // before any event of a later connection can arrive
+      }
+      setState(reconnect ? ConnectionState.RECONNECTING : ConnectionState.CLOSED);
     }
   }
 
@@ -332,14 +501,16 @@ public final class DefaultQmpClient implements QmpClient {
       }
       reconnect = config.reconnect().enabled() && config.connection() == null;
       if (reconnect) {
-        state = ConnectionState.RECONNECTING;
+        startHolding();
+        setState(ConnectionState.RECONNECTING);
         reconnectThread = Thread.currentThread();
       } else {
-        state = ConnectionState.CLOSED;
+        setState(ConnectionState.CLOSED);
       }
     }
     failWaiters(cause);
     if (!reconnect) {
+      failParked(cause);
       endSubscriptions(cause);
       return;
     }
@@ -349,33 +520,57 @@ public final class DefaultQmpClient implements QmpClient {
 
   private void reconnectLoop(QmpCommunicationException cause) {
     long downSince = System.nanoTime();
+    QmpGreeting before = lastGreeting; // of the connection that was lost
+    ReconnectPolicy policy = config.reconnect();
     QmpCommunicationException last = cause;
     LOG.info("{}: connection lost ({}); reconnecting", name, cause.getMessage());
     for (int attempt = 1; ; attempt++) {
-      if (attempt > config.reconnect().maxAttempts()) {
+      if (attempt > policy.maxAttempts()) {
         giveUp(attempt - 1, last);
         return;
       }
       try {
-        Thread.sleep(config.reconnect().delay(attempt).toMillis());
+        Thread.sleep(policy.delay(attempt).toMillis());
       } catch (InterruptedException e) {
         return; // closed
       }
       if (closed) {
         return;
       }
+      Connection nc = null;
+      ObjectNode resync;
+      try {
+        nc = open(config.connectTimeout(), false);
+        resendParked(nc);
+        resync = resync(nc, policy);
+      } catch (QmpCommunicationException e) {
+        if (nc != null) {
+          nc.fail(e);
+        }
+        last = e;
+        LOG.debug("{}: reconnect attempt {} failed: {}", name, attempt, e.getMessage());
+        continue;
+      } catch (InterruptedException e) {
+        if (nc != null) {
+          nc.fail(Exceptions.lost(addressText, "client " + name + " was closed", e));
+        }
+        return; // closed
+      }
       ObjectNode data = QmpJson.objectNode();
       data.put("reason", cause.getMessage());
       data.put("down-ms", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - downSince));
       data.put("attempts", attempt);
-      QmpEvent marker = QmpEvent.of(EventSubscription.GAP_EVENT, data, Instant.now());
-      Connection nc;
-      try {
-        nc = open(config.connectTimeout(), marker);
-      } catch (QmpCommunicationException e) {
-        last = e;
-        LOG.debug("{}: reconnect attempt {} failed: {}", name, attempt, e.getMessage());
-        continue;
+      QmpGreeting now = nc.greeting.join();
+      ObjectNode qmp = (ObjectNode) now.toJson().get("QMP");
+      data.set("version", qmp.get("version"));
+      data.set("capabilities", qmp.get("capabilities"));
+      data.put(
+          "peer-changed",
+          before == null
+              || !before.version().equals(now.version())
+              || !before.capabilities().equals(now.capabilities()));
+      if (resync != null) {
+        data.set("resync", resync);
       }
       synchronized (lifecycle) {
         if (closed) {
@@ -383,13 +578,120 @@ public final class DefaultQmpClient implements QmpClient {
           return;
         }
         conn = nc;
-        state = ConnectionState.CONNECTED;
+        setState(ConnectionState.CONNECTED);
         reconnectThread = null;
       }
-      nc.flushGapMarker();
+      releaseHeld(data);
       nc.startHeartbeat();
       LOG.info("{}: reconnected after {} attempt(s)", name, attempt);
       return;
+    }
+  }
+
+  /**
+   * Runs the policy's resync commands on {@code nc}, pipelined; their answers in QMP's reply shape,
+   * keyed by command name, or null if there are none.
+   *
+   * @throws QmpCommunicationException if {@code nc} is lost meanwhile (the attempt failed)
+   */
+  private ObjectNode resync(Connection nc, ReconnectPolicy policy) throws InterruptedException {
+    List<QmpCommand> commands = policy.resyncCommands();
+    if (commands.isEmpty()) {
+      return null;
+    }
+    List<CompletableFuture<Object>> replies = new ArrayList<>(commands.size());
+    for (QmpCommand cmd : commands) {
+      CompletableFuture<Object> reply = new CompletableFuture<>();
+      replies.add(reply);
+      nc.send(
+          cmd.name(),
+          cmd.arguments(),
+          false,
+          null,
+          reply,
+          Function.identity(),
+          null,
+          config.timeoutFor(cmd));
+    }
+    ObjectNode out = QmpJson.objectNode();
+    for (int i = 0; i < commands.size(); i++) {
+      ObjectNode entry = out.putObject(commands.get(i).name());
+      try {
+        entry.set("return", (JsonNode) replies.get(i).get());
+      } catch (ExecutionException e) {
+        Throwable t = Futures.unwrap(e.getCause());
+        if (nc.failure != null) {
+          throw nc.failure;
+        }
+        ObjectNode error = entry.putObject("error");
+        if (t instanceof QmpErrorException) {
+          error.put("class", ((QmpErrorException) t).errorClass());
+          error.put("desc", ((QmpErrorException) t).desc());
+        } else {
+          error.put("class", t instanceof QmpTimeoutException ? "Timeout" : t.getClass().getName());
+          error.put("desc", String.valueOf(t.getMessage()));
+        }
+      }
+    }
+    if (nc.failure != null) {
+      throw nc.failure;
+    }
+    return out;
+  }
+
+  /** Maximum events held back during a reconnect; beyond it the oldest are dropped (counted). */
+  static final int HOLD_LIMIT = 10_000;
+
+  /** From now until {@link #releaseHeld}, events are held back. Under {@link #lifecycle}. */
+  private void startHolding() {
+    synchronized (gapLock) {
+      if (held == null) {
+        held = new ArrayDeque<>();
+        heldDropped = 0;
+        holding = true;
+      }
+    }
+  }
+
+  /** Holds {@code event} back if a reconnect is under way; false: deliver it now. */
+  private boolean hold(QmpEvent event) {
+    synchronized (gapLock) {
+      if (held == null) {
+        return false;
+      }
+      if (held.size() >= HOLD_LIMIT) {
+        held.pollFirst();
+        heldDropped++;
+      }
+      held.addLast(event);
+      return true;
+    }
+  }
+
+  /** Delivers the gap marker, then the events held back meanwhile, and stops holding. */
+  private void releaseHeld(ObjectNode markerData) {
+    synchronized (gapLock) {
+      if (heldDropped > 0) {
+        markerData.put("events-dropped", heldDropped);
+      }
+      dispatchMarker(QmpEvent.of(EventSubscription.GAP_EVENT, markerData, Instant.now()));
+      ArrayDeque<QmpEvent> h = held;
+      held = null;
+      holding = false;
+      if (h != null) {
+        for (QmpEvent e : h) {
+          dispatch(e);
+        }
+      }
+    }
+    wakeSubscriptions();
+  }
+
+  /** Drops the events held back (the client closed or gave up). */
+  private void dropHeld() {
+    synchronized (gapLock) {
+      held = null;
+      holding = false;
     }
   }
 
@@ -408,10 +710,12 @@ public final class DefaultQmpClient implements QmpClient {
       if (closed) {
         return;
       }
-      state = ConnectionState.CLOSED;
+      setState(ConnectionState.CLOSED);
       reconnectThread = null;
     }
     LOG.warn("{}: {}", name, ex.getMessage());
+    dropHeld();
+    failParked(ex);
     endSubscriptions(ex);
   }
 
@@ -424,7 +728,7 @@ public final class DefaultQmpClient implements QmpClient {
         return;
       }
       closed = true;
-      state = ConnectionState.CLOSED;
+      setState(ConnectionState.CLOSED);
       c = conn;
       rt = reconnectThread;
     }
@@ -441,11 +745,164 @@ public final class DefaultQmpClient implements QmpClient {
       rt.interrupt();
       join(rt);
     }
+    dropHeld();
+    failParked(cause);
     failWaiters(cause);
     endSubscriptions(null);
     callbacks.shutdown();
     if (!me.getName().startsWith("qmp4j-client-")) {
       callbacks.awaitTermination(1000);
+    }
+  }
+
+  // ---------------------------------------------------------------------- retried queries
+
+  /**
+   * A read-only query that {@link ReconnectPolicy#retryQueries} keeps across a reconnect: the
+   * caller's future, completed from whichever connection answers.
+   */
+  private final class Retry {
+    final QmpCommand command;
+    final CompletableFuture<?> future;
+    final Function<JsonNode, ?> binder;
+    final Duration timeout;
+    final long deadline; // System.nanoTime() based; Long.MAX_VALUE: none
+    ScheduledFuture<?> timer; // while parked; guarded by lifecycle
+    boolean resent;
+
+    Retry(QmpCommand command, CompletableFuture<?> future, Function<JsonNode, ?> binder) {
+      this.command = command;
+      this.future = future;
+      this.binder = binder;
+      this.timeout = config.timeoutFor(command);
+      this.deadline =
+          timeout.equals(QmpCommand.NO_TIMEOUT)
+              ? Long.MAX_VALUE
+              : System.nanoTime() + timeout.toNanos();
+    }
+
+    @SuppressWarnings("unchecked")
+    void fail(Throwable t) {
+      ((CompletableFuture<Object>) future).completeExceptionally(t);
+    }
+
+    QmpTimeoutException timedOut() {
+      return new QmpTimeoutException(
+          command.name()
+              + ": no reply within "
+              + Exceptions.human(timeout)
+              + (resent
+                  ? " (sent again after a reconnect)"
+                  : " (the connection was lost and is not back yet)"),
+          timeout);
+    }
+  }
+
+  /** Sends {@code r} on {@code c}; if {@code c} is lost before the reply, parks it again. */
+  @SuppressWarnings("unchecked")
+  private void sendRetry(Connection c, Retry r) {
+    if (r.future.isDone()) {
+      return; // cancelled meanwhile
+    }
+    Duration left = QmpCommand.NO_TIMEOUT;
+    if (r.deadline != Long.MAX_VALUE) {
+      long nanos = r.deadline - System.nanoTime();
+      if (nanos <= 0) {
+        r.fail(r.timedOut());
+        return;
+      }
+      left = Duration.ofNanos(nanos);
+    }
+    CompletableFuture<Object> attempt = new CompletableFuture<>();
+    attempt.whenComplete(
+        (v, err) -> {
+          if (err == null) {
+            ((CompletableFuture<Object>) r.future).complete(v);
+            return;
+          }
+          Throwable t = Futures.unwrap(err);
+          if (t != null && t == c.failure) {
+            park(r, c, (QmpCommunicationException) t);
+          } else if (t instanceof QmpTimeoutException && r.resent) {
+            r.fail(r.timedOut());
+          } else {
+            r.fail(t);
+          }
+        });
+    c.send(r.command.name(), r.command.arguments(), false, null, attempt, r.binder, null, left);
+  }
+
+  /**
+   * {@code r} was pending on {@code lost} when it failed: keep it for the next connection while
+   * reconnecting, send it on the new one if that is already up, else fail it.
+   */
+  private void park(Retry r, Connection lost, QmpCommunicationException cause) {
+    Connection now = null;
+    synchronized (lifecycle) {
+      if (!closed && state == ConnectionState.RECONNECTING) {
+        parked.add(r);
+        if (r.deadline != Long.MAX_VALUE) {
+          r.timer =
+              Delayer.schedule(
+                  () -> {
+                    synchronized (lifecycle) {
+                      if (!parked.remove(r)) {
+                        return;
+                      }
+                    }
+                    r.fail(r.timedOut());
+                  },
+                  r.deadline - System.nanoTime());
+        }
+        return;
+      }
+      if (!closed && state == ConnectionState.CONNECTED && conn != lost) {
+        now = conn;
+      }
+    }
+    if (now != null) {
+      r.resent = true;
+      sendRetry(now, r);
+    } else {
+      r.fail(cause);
+    }
+  }
+
+  /** Sends the parked queries on the new connection {@code nc}. Reconnect thread. */
+  private void resendParked(Connection nc) {
+    List<Retry> toSend;
+    synchronized (lifecycle) {
+      if (parked.isEmpty()) {
+        return;
+      }
+      toSend = new ArrayList<>(parked);
+      parked.clear();
+      for (Retry r : toSend) {
+        if (r.timer != null) {
+          r.timer.cancel(false);
+          r.timer = null;
+        }
+      }
+    }
+    for (Retry r : toSend) {
+      r.resent = true;
+      sendRetry(nc, r);
+    }
+  }
+
+  private void failParked(Throwable cause) {
+    List<Retry> toFail;
+    synchronized (lifecycle) {
+      toFail = new ArrayList<>(parked);
+      parked.clear();
+      for (Retry r : toFail) {
+        if (r.timer != null) {
+          r.timer.cancel(false);
+        }
+      }
+    }
+    for (Retry r : toFail) {
+      r.fail(cause);
     }
   }
 
@@ -515,14 +972,15 @@ public final class DefaultQmpClient implements QmpClient {
     if (c == null || !precheck(c, command, future)) {
       return future;
     }
-    if (c.callersMayRead()) {
+    boolean retried = retried(command);
+    if (c.callersMayRead() && !retried) {
       future.readBy(c);
     }
     if (config.validateArguments()) {
       CompletableFuture<QapiSchema> schema = schemaAsync();
       if (schema.isDone() && !schema.isCompletedExceptionally()) {
         if (validate(schema.join(), command, future)) {
-          sendCommand(c, command, future, binder);
+          sendCommand(c, command, future, binder, retried);
         }
       } else {
         schema.whenCompleteAsync(
@@ -530,14 +988,14 @@ public final class DefaultQmpClient implements QmpClient {
               if (err != null) {
                 future.completeExceptionally(Futures.unwrap(err));
               } else if (validate(s, command, future)) {
-                sendCommand(c, command, future, binder);
+                sendCommand(c, command, future, binder, retried);
               }
             },
             callbacks);
       }
       return future;
     }
-    sendCommand(c, command, future, binder);
+    sendCommand(c, command, future, binder, retried);
     return future;
   }
 
@@ -589,8 +1047,7 @@ public final class DefaultQmpClient implements QmpClient {
     }
   }
 
-  private static final java.util.Set<String> WARN_FEATURES =
-      java.util.Set.of("deprecated", "unstable");
+  private static final Set<String> WARN_FEATURES = Set.of("deprecated", "unstable");
 
   private void warnFeature(String key, String text) {
     if (!featureWarned.add(key + "$" + text)) {
@@ -618,8 +1075,26 @@ public final class DefaultQmpClient implements QmpClient {
     }
   }
 
+  /** Whether {@code command} would be sent again after a reconnect ({@link Retry}). */
+  private boolean retried(QmpCommand command) {
+    ReconnectPolicy policy = config.reconnect();
+    return policy.retriesQueries()
+        && !command.oob()
+        && command.fds().isEmpty()
+        && config.connection() == null
+        && policy.retries(command.name());
+  }
+
   private void sendCommand(
-      Connection c, QmpCommand command, CompletableFuture<?> future, Function<JsonNode, ?> binder) {
+      Connection c,
+      QmpCommand command,
+      CompletableFuture<?> future,
+      Function<JsonNode, ?> binder,
+      boolean retried) {
+    if (retried) {
+      sendRetry(c, new Retry(command, future, binder));
+      return;
+    }
     c.send(
         command.name(),
         command.arguments(),
@@ -628,7 +1103,7 @@ public final class DefaultQmpClient implements QmpClient {
         future,
         binder,
         null,
-        command.timeout().orElse(config.commandTimeout()));
+        config.timeoutFor(command));
   }
 
   /** The connection to send on, or null after failing {@code future} with the reason. */
@@ -733,7 +1208,7 @@ public final class DefaultQmpClient implements QmpClient {
     }
     ObjectNode copy = request.deepCopy();
     JsonNode callerId = copy.get("id");
-    c.sendRaw(exec.textValue(), copy, oob, future, callerId, config.commandTimeout());
+    c.sendRaw(exec.textValue(), copy, oob, future, callerId, config.timeoutFor(exec.textValue()));
     return future;
   }
 
@@ -770,12 +1245,12 @@ public final class DefaultQmpClient implements QmpClient {
                 if (err != null) {
                   reply.completeExceptionally(Futures.unwrap(err));
                 } else if (validate(s, command, reply)) {
-                  sendCommand(c, command, reply, Function.identity());
+                  sendCommand(c, command, reply, Function.identity(), false);
                 }
               },
               callbacks);
     } else {
-      sendCommand(c, command, reply, Function.identity());
+      sendCommand(c, command, reply, Function.identity(), false);
     }
     return result;
   }
@@ -799,27 +1274,32 @@ public final class DefaultQmpClient implements QmpClient {
     if (c == null) {
       return failed;
     }
-    CompletableFuture<QapiSchema> s = c.schema.get();
-    if (s != null) {
-      return s;
+    ClientFuture<QapiSchema> fresh;
+    while (true) {
+      CompletableFuture<QapiSchema> s = c.schema.get();
+      if (s != null) {
+        return s;
+      }
+      fresh = new ClientFuture<>(callbacks);
+      if (c.schema.compareAndSet(null, fresh)) {
+        break;
+      }
+      // Another call won; its fetch may have failed and cleared the slot meanwhile: look again.
     }
-    ClientFuture<QapiSchema> fresh = new ClientFuture<>(callbacks);
-    if (!c.schema.compareAndSet(null, fresh)) {
-      return c.schema.get();
-    }
+    ClientFuture<QapiSchema> mine = fresh;
     CompletableFuture<Object> reply = new CompletableFuture<>();
     reply.whenCompleteAsync(
         (v, err) -> {
           if (err != null) {
-            c.schema.compareAndSet(fresh, null); // let a later call try again
-            fresh.completeExceptionally(Futures.unwrap(err));
+            c.schema.compareAndSet(mine, null); // let a later call try again
+            mine.completeExceptionally(Futures.unwrap(err));
             return;
           }
           try {
-            fresh.complete(QapiSchema.fromIntrospection((JsonNode) v));
+            mine.complete(QapiSchema.fromIntrospection((JsonNode) v));
           } catch (RuntimeException e) {
-            c.schema.compareAndSet(fresh, null);
-            fresh.completeExceptionally(e);
+            c.schema.compareAndSet(mine, null);
+            mine.completeExceptionally(e);
           }
         },
         callbacks);
@@ -831,8 +1311,8 @@ public final class DefaultQmpClient implements QmpClient {
         reply,
         Function.identity(),
         null,
-        config.commandTimeout());
-    return fresh;
+        config.timeoutFor("query-qmp-schema"));
+    return mine;
   }
 
   // ====================================================================== events
