@@ -66,9 +66,7 @@ class WireLogOutputTest {
       assertTrue(
           wire.stream()
               .anyMatch(
-                  l ->
-                      l.contains(
-                          "logged --> {\"execute\": \"echo\", \"arguments\": {\"value\": 42}")),
+                  l -> l.contains("logged --> {\"execute\":\"echo\",\"arguments\":{\"value\":42}")),
           wire.toString());
       assertTrue(
           wire.stream().anyMatch(l -> l.contains("logged <-- {\"return\":{\"value\":42}")),

@@ -1,6 +1,7 @@
 package org.qmp4j.bench.client;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
@@ -23,6 +24,8 @@ import org.qmp4j.client.EventStream;
 import org.qmp4j.client.QmpClient;
 import org.qmp4j.client.QmpCommand;
 import org.qmp4j.protocol.QmpEvent;
+import org.qmp4j.protocol.QmpJson;
+import org.qmp4j.protocol.QmpWriter;
 import org.qmp4j.transport.QmpAddress;
 
 /**
@@ -233,8 +236,14 @@ public final class ClientBench {
   /** Whether the client negotiates OOB when offered ({@code --oob false}: as the raw loop). */
   private static boolean oob = true;
 
-  /** Whether the raw loop's request carries an id as the client's do ({@code --raw-id true}). */
-  private static boolean rawId;
+  /**
+   * The raw loop's request ({@code --raw-request}): {@code spaced} (default), QEMU's own spacing
+   * without an id, {@code {"execute": "query-status"}} and CRLF; {@code dense}, the same without
+   * whitespace and with a bare LF; {@code client}, the bytes the client sends for that command with
+   * a six-digit id ({@code --raw-id true} is the same). QEMU reads requests one byte per main-loop
+   * iteration, so against QEMU the form decides the raw loop's rate.
+   */
+  private static String rawRequest = "spaced";
 
   /** Only the sequential modes raw-seq, client-seq, client-seq-reader ({@code --seq-only true}). */
   private static boolean seqOnly;
@@ -465,16 +474,27 @@ public final class ClientBench {
       readLine(ch); // greeting
       write(ch, "{\"execute\": \"qmp_capabilities\"}\r\n");
       readLine(ch);
-      byte[] req =
-          ("{\"execute\": \""
-                  + command
-                  + "\""
-                  + (rawId ? ", \"id\": \"qmp4j-123456\"" : "")
-                  + "}\r\n")
-              .getBytes(StandardCharsets.US_ASCII);
+      byte[] req = rawRequestBytes(command);
       out = ByteBuffer.allocateDirect(req.length);
       out.put(req).flip();
       in.flip();
+    }
+
+    static byte[] rawRequestBytes(String command) {
+      switch (rawRequest) {
+        case "spaced":
+          return ("{\"execute\": \"" + command + "\"}\r\n").getBytes(StandardCharsets.US_ASCII);
+        case "dense":
+          return ("{\"execute\":\"" + command + "\"}\n").getBytes(StandardCharsets.US_ASCII);
+        case "client":
+          ObjectNode request = QmpJson.objectNode();
+          request.put("execute", command);
+          request.put("id", 123456);
+          return QmpWriter.request().writeMessage(request);
+        default:
+          throw new IllegalArgumentException(
+              "--raw-request: spaced, dense or client, not " + rawRequest);
+      }
     }
 
     void send() throws IOException {
@@ -622,7 +642,10 @@ public final class ClientBench {
           blast = Integer.parseInt(v);
           break;
         case "--raw-id":
-          rawId = Boolean.parseBoolean(v);
+          rawRequest = Boolean.parseBoolean(v) ? "client" : "spaced";
+          break;
+        case "--raw-request":
+          rawRequest = v;
           break;
         case "--oob":
           oob = Boolean.parseBoolean(v);

@@ -75,10 +75,7 @@ final class Connection implements QmpReader.Handler, Runnable, ReplySource {
    */
   interface Owner {
 
-    /**
-     * The number of the next request's id ({@code ID_PREFIX + n}); unique within the client. Any
-     * thread that sends.
-     */
+    /** The next request's id, a positive number unique within the client. Any thread that sends. */
     long nextRequestNumber();
 
     /**
@@ -112,11 +109,12 @@ final class Connection implements QmpReader.Handler, Runnable, ReplySource {
     void connectionEnded(Connection c);
   }
 
-  /** Prefix of the ids the client generates. */
-  static final String ID_PREFIX = "qmp4j-";
-
-  /** The encoder of requests (also {@link RequestTemplate}'s). */
-  static final QmpWriter WRITER = QmpWriter.compact();
+  /**
+   * The encoder of requests (also {@link RequestTemplate}'s): dense, as QEMU pays for every byte of
+   * a request (it reads its monitor one byte per main-loop iteration); ids are plain numbers, as
+   * QMP's specification suggests, for the same reason.
+   */
+  static final QmpWriter WRITER = QmpWriter.request();
 
   private static final int WRITE_BUFFER = 64 * 1024;
   private static final int READ_BUFFER = 64 * 1024;
@@ -205,7 +203,7 @@ final class Connection implements QmpReader.Handler, Runnable, ReplySource {
   volatile QmpCommunicationException failure;
 
   private final ReplyReader reader;
-  private final ConcurrentHashMap<String, Pending> pending = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<Long, Pending> pending = new ConcurrentHashMap<>();
   private final ConcurrentLinkedQueue<Outgoing> queue = new ConcurrentLinkedQueue<>();
   private final ReentrantLock writeLock = new ReentrantLock();
   private final ByteBuffer writeBuffer = ByteBuffer.allocateDirect(WRITE_BUFFER);
@@ -601,14 +599,13 @@ final class Connection implements QmpReader.Handler, Runnable, ReplySource {
       Function<JsonNode, ?> binder,
       JsonNode rawId,
       Duration timeout) {
-    long n = owner.nextRequestNumber();
-    String id = ID_PREFIX + n;
+    long id = owner.nextRequestNumber();
     FileDescriptor[] fdArray =
         fds == null || fds.isEmpty() ? NO_FDS : fds.toArray(new FileDescriptor[0]);
     if (arguments == null) {
       RequestTemplate t = owner.template(command, oobFlag);
       if (t != null) {
-        enqueue(id, command, t.encode(n), oobFlag, fdArray, future, binder, rawId, timeout);
+        enqueue(id, command, t.encode(id), oobFlag, fdArray, future, binder, rawId, timeout);
         return;
       }
     }
@@ -628,13 +625,13 @@ final class Connection implements QmpReader.Handler, Runnable, ReplySource {
       CompletableFuture<?> future,
       JsonNode callerId,
       Duration timeout) {
-    String id = ID_PREFIX + owner.nextRequestNumber();
+    long id = owner.nextRequestNumber();
     request.put("id", id);
     enqueue(id, command, request, oobFlag, NO_FDS, future, null, callerId, timeout);
   }
 
   private void enqueue(
-      String id,
+      long id,
       String command,
       ObjectNode request,
       boolean oobFlag,
@@ -654,7 +651,7 @@ final class Connection implements QmpReader.Handler, Runnable, ReplySource {
   }
 
   private void enqueue(
-      String id,
+      long id,
       String command,
       byte[] bytes,
       boolean oobFlag,
@@ -685,7 +682,7 @@ final class Connection implements QmpReader.Handler, Runnable, ReplySource {
       wire.debug(
           "{} --> {}{}",
           name,
-          new String(bytes, 0, bytes.length - 2, StandardCharsets.UTF_8),
+          new String(bytes, 0, bytes.length - 1, StandardCharsets.UTF_8), // without the LF
           fds.length == 0 ? "" : " (+" + fds.length + " fd)");
     }
     queue.add(new Outgoing(bytes, fds, p));
@@ -916,7 +913,7 @@ final class Connection implements QmpReader.Handler, Runnable, ReplySource {
       }
     }
     greeting.completeExceptionally(cause);
-    for (String id : pending.keySet()) {
+    for (Long id : pending.keySet()) {
       Pending p = pending.remove(id);
       if (p != null) {
         settled(p);
@@ -999,9 +996,9 @@ final class Connection implements QmpReader.Handler, Runnable, ReplySource {
    */
   private void readByCaller(JsonNode value) {
     if (inboxCount.get() == 0) {
-      JsonNode id = value.get("id");
-      if (id != null && id.isTextual() && (value.has("return") || value.has("error"))) {
-        Pending p = pending.get(id.textValue());
+      long id = requestId(value.get("id"));
+      if (id > 0 && (value.has("return") || value.has("error"))) {
+        Pending p = pending.get(id);
         if (p != null
             && p.future instanceof ClientFuture
             && ((ClientFuture<?>) p.future).completesQuietly()) {
@@ -1082,8 +1079,14 @@ final class Connection implements QmpReader.Handler, Runnable, ReplySource {
     return QmpEvent.of(marker.name(), data, marker.timestamp());
   }
 
+  /** The number of one of our requests' ids, or 0 if {@code id} cannot be one. */
+  private static long requestId(JsonNode id) {
+    return id != null && id.isIntegralNumber() && id.canConvertToLong() ? id.longValue() : 0;
+  }
+
   private void route(ObjectNode value, JsonNode id, QmpMessage message) {
-    Pending p = id != null && id.isTextual() ? pending.remove(id.textValue()) : null;
+    long n = requestId(id);
+    Pending p = n > 0 ? pending.remove(n) : null;
     if (p == null) {
       unmatched(value, id);
       return;

@@ -21,7 +21,7 @@ final class Exceptions {
     return QmpErrorException.of(e.errorClass(), e.desc(), null, command);
   }
 
-  static QmpTimeoutException commandTimeout(String command, String id, Duration timeout) {
+  static QmpTimeoutException commandTimeout(String command, long id, Duration timeout) {
     return new QmpTimeoutException(
         command + ": no reply within " + human(timeout) + " (request id " + id + ")", timeout);
   }

@@ -9,7 +9,7 @@ import org.qmp4j.protocol.QmpErrorReply;
 
 /** A command sent (or about to be) and not answered yet. */
 final class Pending {
-  final String id;
+  final long id;
   final String command;
   final boolean oob;
   final CompletableFuture<Object> future;
@@ -23,7 +23,7 @@ final class Pending {
 
   @SuppressWarnings("unchecked")
   Pending(
-      String id,
+      long id,
       String command,
       boolean oob,
       CompletableFuture<?> future,

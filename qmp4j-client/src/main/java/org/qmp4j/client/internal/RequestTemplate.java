@@ -28,20 +28,19 @@ final class RequestTemplate {
   static RequestTemplate of(String command, boolean oob) {
     ObjectNode request = QmpJson.objectNode();
     request.put(oob ? "exec-oob" : "execute", command);
-    request.put("id", Connection.ID_PREFIX + PROBE);
+    request.put("id", PROBE);
     byte[] bytes;
     try {
       bytes = Connection.WRITER.writeMessage(request);
     } catch (RuntimeException e) {
       return null; // the slow path reports it
     }
-    byte[] marker =
-        ("\"" + Connection.ID_PREFIX + PROBE + "\"").getBytes(StandardCharsets.US_ASCII);
+    byte[] marker = (":" + PROBE).getBytes(StandardCharsets.US_ASCII);
     int at = indexOf(bytes, marker, 0);
     if (at < 0 || indexOf(bytes, marker, at + 1) >= 0) {
       return null;
     }
-    int digitsAt = at + 1 + Connection.ID_PREFIX.length();
+    int digitsAt = at + 1;
     int digitsEnd = digitsAt + Long.toString(PROBE).length();
     return new RequestTemplate(
         command,
@@ -63,7 +62,7 @@ final class RequestTemplate {
     return -1;
   }
 
-  /** The request with id {@code Connection.ID_PREFIX + n}, {@code n} positive. */
+  /** The request with id {@code n}, positive. */
   byte[] encode(long n) {
     int digits = 1;
     for (long v = n; v >= 10; v /= 10) {

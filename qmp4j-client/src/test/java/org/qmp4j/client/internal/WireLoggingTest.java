@@ -63,27 +63,26 @@ class WireLoggingTest {
         lines.get(0).text().startsWith("wire-test <-- {\"QMP\":{\"version\":"),
         lines.get(0).text());
     assertTrue(
-        lines.get(1).text().startsWith("wire-test --> {\"execute\": \"qmp_capabilities\""),
+        lines.get(1).text().startsWith("wire-test --> {\"execute\":\"qmp_capabilities\""),
         lines.get(1).text());
     assertEquals(
         1,
-        log.matching("--> {\"execute\": \"echo\", \"arguments\": {\"value\": 5}, \"id\": \"qmp4j-")
-            .size(),
+        log.matching("--> {\"execute\":\"echo\",\"arguments\":{\"value\":5},\"id\":").size(),
         lines.toString());
-    assertEquals(
-        1, log.matching("<-- {\"return\":{\"value\":5},\"id\":\"qmp4j-").size(), lines.toString());
+    assertEquals(1, log.matching("<-- {\"return\":{\"value\":5},\"id\":").size(), lines.toString());
     assertEquals(1, log.matching("\"event\":\"STOP\"").size(), lines.toString());
     List<RecordingLogger.Line> withFd =
-        log.matching("--> {\"execute\": \"echo\", \"arguments\": {\"value\": 6}");
+        log.matching("--> {\"execute\":\"echo\",\"arguments\":{\"value\":6}");
     assertEquals(1, withFd.size(), lines.toString());
     assertTrue(withFd.get(0).text().endsWith("} (+1 fd)"), withFd.get(0).text());
     // the reply carries the request's id
     String out =
-        log.matching("--> {\"execute\": \"echo\", \"arguments\": {\"value\": 5}").get(0).text();
-    String id = out.substring(out.indexOf("\"id\": \"") + 7, out.lastIndexOf('"'));
+        log.matching("--> {\"execute\":\"echo\",\"arguments\":{\"value\":5}").get(0).text();
+    String id = out.substring(out.indexOf("\"id\":") + 5, out.lastIndexOf('}'));
+    assertTrue(id.matches("[1-9][0-9]*"), out);
     assertEquals(
         1,
-        log.matching("<-- {\"return\":{\"value\":5},\"id\":\"" + id + "\"}").size(),
+        log.matching("<-- {\"return\":{\"value\":5},\"id\":" + id + "}").size(),
         lines.toString());
   }
 
