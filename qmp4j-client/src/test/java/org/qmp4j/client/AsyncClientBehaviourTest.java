@@ -1,5 +1,6 @@
 package org.qmp4j.client;
 
+import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.time.Duration;
@@ -32,6 +33,11 @@ class AsyncClientBehaviourTest extends ClientBehaviourSuite {
 
   @Override
   <T> T run(QmpClient client, QmpCommand command, Class<T> type) {
+    return get(client.executeAsync(command, type));
+  }
+
+  @Override
+  <T> T run(QmpClient client, QmpCommand command, TypeReference<T> type) {
     return get(client.executeAsync(command, type));
   }
 
