@@ -115,7 +115,7 @@ abstract class ClientBehaviourSuite {
     assertEquals("DeviceNotFound", e.errorClass());
     assertEquals("Device 'nope' not found", e.desc());
     assertEquals("fail", e.command());
-    assertTrue(e.id().asText().startsWith("qmp4j-"), e.id().toString());
+    assertTrue(e.id().isIntegralNumber() && e.id().longValue() > 0, e.id().toString());
     assertThrows(
         QmpErrorException.CommandNotFoundException.class,
         () -> run(client, QmpCommand.of("no-such-command")));
