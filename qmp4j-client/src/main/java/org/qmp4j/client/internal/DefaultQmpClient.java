@@ -411,16 +411,15 @@ public final class DefaultQmpClient implements QmpClient {
     if (e.timedOut()) {
       return false;
     }
-    Throwable cause = e.getCause();
-    if (cause instanceof ConnectException) {
-      return true;
-    }
     if (config.address() instanceof QmpAddress.Unix) {
+      // The transport's message says what it found: a missing file, a socket nothing listens on
+      // ("Connection refused"), or something else (not a socket, no permission).
       java.nio.file.Path path = ((QmpAddress.Unix) config.address()).path();
       String m = String.valueOf(e.getMessage());
-      return !Files.exists(path) || m.contains("Connection refused");
+      return !Files.exists(path)
+          || (m.contains("Connection refused") && !m.contains("not a socket"));
     }
-    return false;
+    return e.getCause() instanceof ConnectException;
   }
 
   /**
