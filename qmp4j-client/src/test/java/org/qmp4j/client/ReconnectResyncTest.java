@@ -212,6 +212,47 @@ class ReconnectResyncTest {
             .toList());
   }
 
+  @Test
+  void closingWhileTheResyncWaitsEndsAtOnceAndFailsAParkedQuery() throws Exception {
+    CountDownLatch resyncSent = new CountDownLatch(1);
+    CountDownLatch queryRead = new CountDownLatch(1);
+    FakeQmpPeer p =
+        peer(
+            c -> {
+              c.greet();
+              c.negotiate();
+              if (c.number == 1) {
+                c.read();
+                queryRead.countDown();
+                c.stall();
+                return;
+              }
+              // the parked query-status comes first, then the resync's query-jobs: none answered
+              c.read();
+              c.read();
+              resyncSent.countDown();
+              c.stall();
+            });
+    QmpClient c =
+        QmpClient.newBuilder()
+            .address(p.address())
+            .commandTimeout(QmpCommand.NO_TIMEOUT)
+            .reconnect(fast().resync("query-jobs").retryQueries(true))
+            .connect();
+    CompletableFuture<JsonNode> query = c.executeAsync("query-status");
+    assertTrue(queryRead.await(5, TimeUnit.SECONDS));
+    p.connections().get(0).close();
+    assertTrue(resyncSent.await(5, TimeUnit.SECONDS));
+    assertEquals(ConnectionState.RECONNECTING, c.state()); // until the resync is answered
+    long t0 = System.nanoTime();
+    c.close();
+    long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+    assertTrue(ms < 1000, ms + " ms");
+    assertInstanceOf(QmpConnectionLostException.class, failure(query));
+    assertEquals(ConnectionState.CLOSED, c.state());
+    waitFor(() -> p.connections().get(1).closed || !p.connections().get(1).channel.isOpen());
+  }
+
   // ------------------------------------------------------------------ retried queries
 
   @Test

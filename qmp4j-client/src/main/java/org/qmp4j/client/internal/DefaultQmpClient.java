@@ -734,6 +734,11 @@ public final class DefaultQmpClient implements QmpClient {
     QmpConnectionLostException cause =
         Exceptions.lost(addressText, "client " + name + " was closed", null);
     Thread me = Thread.currentThread();
+    if (rt != null && rt != me) {
+      // The reconnect thread is the lost connection's reader thread: wake it from its backoff
+      // sleep, connect or resync before joining it.
+      rt.interrupt();
+    }
     if (c != null) {
       c.fail(cause);
       if (c.thread != me) {
@@ -741,7 +746,6 @@ public final class DefaultQmpClient implements QmpClient {
       }
     }
     if (rt != null && rt != me) {
-      rt.interrupt();
       join(rt);
     }
     dropHeld();
