@@ -76,6 +76,27 @@ class LeaderFollowerTest {
     return threads;
   }
 
+  /**
+   * Waits until {@code caller} holds the lead: it is inside {@code Connection.leadFor}, reading the
+   * socket for its own reply (seen in its stack, polled with a deadline).
+   */
+  private static void awaitLeading(Thread caller) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (System.nanoTime() < deadline) {
+      for (StackTraceElement f : caller.getStackTrace()) {
+        if (f.getClassName().equals(Connection.class.getName())
+            && f.getMethodName().equals("leadFor")) {
+          return;
+        }
+      }
+      Thread.sleep(1);
+    }
+    throw new AssertionError(
+        caller.getName()
+            + " never took the lead: "
+            + java.util.Arrays.toString(caller.getStackTrace()));
+  }
+
   @Test
   void aBlockingCallerReadsItsOwnReplies() {
     String me = Thread.currentThread().getName();
@@ -136,7 +157,7 @@ class LeaderFollowerTest {
               "leading-caller");
       leader.start();
       leading.await();
-      Thread.sleep(150); // the caller now holds the lead, waiting for its sleep
+      awaitLeading(leader);
       CompletableFuture<JsonNode> emitted =
           c.executeAsync(QmpCommand.of("emit", Map.of("count", 3, "name", "TOCK")));
       CompletableFuture<JsonNode> staged =
@@ -202,7 +223,7 @@ class LeaderFollowerTest {
                 }
               });
       t.start();
-      Thread.sleep(200);
+      awaitLeading(t);
       t.interrupt();
       t.join(5000);
       assertTrue(thrown.get() instanceof QmpInterruptedException, String.valueOf(thrown.get()));
@@ -234,7 +255,7 @@ class LeaderFollowerTest {
                 endedAt.set(System.nanoTime());
               });
       t.start();
-      Thread.sleep(200);
+      awaitLeading(t);
       long cancelledAt = System.nanoTime();
       assertTrue(f.cancel(false));
       t.join(5000);
