@@ -16,6 +16,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -219,6 +220,41 @@ class QemuClientIT {
     QmpErrorException none =
         assertThrows(QmpErrorException.class, () -> qmp.execute("getfd", Map.of("fdname", "nofd")));
     assertEquals("No file descriptor supplied via SCM_RIGHTS", none.desc());
+  }
+
+  /**
+   * Descriptor commands in flight together: with OOB on, QEMU reads ahead of running commands and
+   * drops a message's unclaimed descriptors when the next message with descriptors arrives, so the
+   * client sends one such command at a time. Each add-fd must hold its own file (checked through
+   * QEMU's /proc entry for the descriptor it reports).
+   */
+  @Test
+  void pipelinedDescriptorCommandsEachGetTheirOwnFile(@TempDir Path dir) throws Exception {
+    assertTrue(qmp.oobEnabled());
+    int n = 4;
+    List<FileOutputStream> outs = new ArrayList<>();
+    try {
+      List<CompletableFuture<QmpClient.AddFdInfo>> added = new ArrayList<>();
+      for (int i = 0; i < n; i++) {
+        FileOutputStream out = new FileOutputStream(dir.resolve("file" + i).toFile());
+        outs.add(out);
+        added.add(
+            qmp.executeAsync(
+                QmpCommand.of("add-fd", Map.of("opaque", "pipelined-" + i)).withFds(out.getFD()),
+                QmpClient.AddFdInfo.class));
+      }
+      for (int i = 0; i < n; i++) {
+        QmpClient.AddFdInfo info = added.get(i).get(30, TimeUnit.SECONDS);
+        Path held =
+            Files.readSymbolicLink(Path.of("/proc/" + qemu.process().pid() + "/fd/" + info.fd()));
+        assertEquals(dir.resolve("file" + i).toRealPath(), held, "add-fd #" + i);
+        qmp.execute("remove-fd", Map.of("fdset-id", info.fdsetId()));
+      }
+    } finally {
+      for (FileOutputStream out : outs) {
+        out.close();
+      }
+    }
   }
 
   @Test

@@ -13,6 +13,7 @@ import java.nio.channels.Selector;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -174,6 +175,13 @@ final class Connection implements QmpReader.Handler, Runnable, ReplySource {
 
   private static final FileDescriptor[] NO_FDS = new FileDescriptor[0];
 
+  /**
+   * In-band commands on the wire at once while out-of-band execution is on. QMP's specification
+   * asks for at most eight: QEMU queues eight and then stops reading, so an out-of-band command
+   * written behind more would wait for them after all.
+   */
+  static final int IN_BAND_WINDOW = 8;
+
   private final Owner owner;
   private final ClientConfig config;
   private final String name;
@@ -208,6 +216,12 @@ final class Connection implements QmpReader.Handler, Runnable, ReplySource {
   private final ReentrantLock writeLock = new ReentrantLock();
   private final ByteBuffer writeBuffer = ByteBuffer.allocateDirect(WRITE_BUFFER);
   private final AtomicInteger oobOutstanding = new AtomicInteger();
+
+  // Admission of in-band commands to the wire (see admit): guarded by `admission`.
+  private final Object admission = new Object();
+  private final ArrayDeque<Outgoing> held = new ArrayDeque<>();
+  private int inBandOnWire;
+  private boolean fdsOnWire;
   private final AtomicLong sweepAt = new AtomicLong(Long.MAX_VALUE);
   private final AtomicBoolean heartbeatInFlight = new AtomicBoolean();
   private final boolean canPassFds;
@@ -685,8 +699,73 @@ final class Connection implements QmpReader.Handler, Runnable, ReplySource {
           new String(bytes, 0, bytes.length - 1, StandardCharsets.UTF_8), // without the LF
           fds.length == 0 ? "" : " (+" + fds.length + " fd)");
     }
-    queue.add(new Outgoing(bytes, fds, p));
-    flush();
+    Outgoing o = new Outgoing(bytes, fds, p);
+    if (oobFlag || admit(o)) {
+      queue.add(o);
+      flush();
+    }
+  }
+
+  /**
+   * Whether the in-band command {@code o} may be written now, as it is queued behind no other and
+   * {@link #mayGo may go}; if not, it is held until replies make room ({@link #settled}), in the
+   * order commands were sent. Out-of-band commands are never held: keeping in-band ones back is
+   * what lets them through.
+   */
+  private boolean admit(Outgoing o) {
+    synchronized (admission) {
+      if (held.isEmpty() && mayGo(o)) {
+        onWire(o);
+        return true;
+      }
+      held.add(o);
+      return false;
+    }
+  }
+
+  /**
+   * At most {@link #IN_BAND_WINDOW} in-band commands while OOB is on, and one command carrying
+   * descriptors at a time: QEMU keeps the descriptors of one message until a command takes them and
+   * drops them when the next message with descriptors arrives, and with OOB on it reads (and
+   * queues) commands ahead of running them, so a second command's descriptors would replace the
+   * first's before it ran. Under {@code admission}.
+   */
+  private boolean mayGo(Outgoing o) {
+    return (!oob || inBandOnWire < IN_BAND_WINDOW) && (o.fds.length == 0 || !fdsOnWire);
+  }
+
+  private void onWire(Outgoing o) {
+    inBandOnWire++;
+    o.pending.onWire = true;
+    if (o.fds.length > 0) {
+      fdsOnWire = true;
+      o.pending.carriesFds = true;
+    }
+  }
+
+  /**
+   * Moves held commands that may go now to the write queue, in order; drops those that timed out or
+   * were cancelled while held (they were never sent). Under {@code admission}. Returns whether any
+   * was queued: the caller then flushes, outside the write lock.
+   */
+  private boolean admitHeld() {
+    boolean queued = false;
+    Outgoing o;
+    while ((o = held.peek()) != null) {
+      if (o.pending.future.isDone()) {
+        held.poll();
+        pending.remove(o.pending.id);
+        continue;
+      }
+      if (!mayGo(o)) {
+        break;
+      }
+      held.poll();
+      onWire(o);
+      queue.add(o);
+      queued = true;
+    }
+    return queued;
   }
 
   /** Writes what is queued unless another thread is doing so (it will write ours too). */
@@ -801,10 +880,26 @@ final class Connection implements QmpReader.Handler, Runnable, ReplySource {
     ws.select(IGNORE_KEY, 100);
   }
 
-  /** Bookkeeping when a pending command leaves the map. */
-  private void settled(Pending p) {
+  /**
+   * Bookkeeping when a pending command leaves the map. Returns whether held commands were queued
+   * for writing in its place; the caller then {@link #flush flushes}, unless it holds the write
+   * lock or the connection has failed.
+   */
+  private boolean settled(Pending p) {
     if (p.oob) {
       oobOutstanding.decrementAndGet();
+      return false;
+    }
+    synchronized (admission) {
+      if (!p.onWire) {
+        return false; // held, never written
+      }
+      p.onWire = false;
+      inBandOnWire--;
+      if (p.carriesFds) {
+        fdsOnWire = false;
+      }
+      return !held.isEmpty() && admitHeld();
     }
   }
 
@@ -874,10 +969,14 @@ final class Connection implements QmpReader.Handler, Runnable, ReplySource {
                     err));
           }
         });
+    // With OOB on, an out-of-band probe: QEMU answers it from its monitor thread even while a
+    // long in-band command keeps its main loop busy, and it is never held behind in-band commands.
+    // Any answer proves the peer alive, an error too (a peer without query-yank).
+    boolean probeOob = oob;
     send(
-        "query-version",
+        probeOob ? "query-yank" : "query-version",
         null,
-        false,
+        probeOob,
         null,
         reply,
         Function.identity(),
@@ -913,6 +1012,9 @@ final class Connection implements QmpReader.Handler, Runnable, ReplySource {
       }
     }
     greeting.completeExceptionally(cause);
+    synchronized (admission) {
+      held.clear(); // their commands are in the map, failed below, and never written
+    }
     for (Long id : pending.keySet()) {
       Pending p = pending.remove(id);
       if (p != null) {
@@ -1091,19 +1193,20 @@ final class Connection implements QmpReader.Handler, Runnable, ReplySource {
       unmatched(value, id);
       return;
     }
-    settled(p);
+    boolean admitted = settled(p);
     if (p.future.isDone()) {
       LOG.debug(
           "{}: discarding the late reply to {} (id {}): it timed out or was cancelled",
           name,
           p.command,
           p.id);
-      return;
-    }
-    if (message instanceof QmpReturn) {
+    } else if (message instanceof QmpReturn) {
       p.complete(value, ((QmpReturn) message).value(), null);
     } else {
       p.complete(value, null, (QmpErrorReply) message);
+    }
+    if (admitted) {
+      flush(); // after completing: the caller waiting for this reply goes first
     }
   }
 
@@ -1158,7 +1261,9 @@ final class Connection implements QmpReader.Handler, Runnable, ReplySource {
       return;
     }
     if (pending.remove(oldest.id) != null) {
-      settled(oldest);
+      if (settled(oldest)) {
+        flush();
+      }
       LOG.warn(
           "{}: the reply to {} (id {}) exceeds {} bytes; failing that command",
           name,

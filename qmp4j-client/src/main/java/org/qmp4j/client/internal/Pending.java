@@ -18,6 +18,12 @@ final class Pending {
   final long deadline; // System.nanoTime() based; Long.MAX_VALUE: none
   final Duration timeout;
 
+  /** Admitted to the wire (in-band commands only); under the connection's admission lock. */
+  boolean onWire;
+
+  /** Admitted with descriptors; under the connection's admission lock. */
+  boolean carriesFds;
+
   /** Order in which the command went on the wire; written under the write lock. */
   volatile long writeSeq = Long.MAX_VALUE;
 
