@@ -1,6 +1,7 @@
 package org.qmp4j.client;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.io.UncheckedIOException;
@@ -162,6 +163,7 @@ final class FakeQmpPeer implements AutoCloseable {
     private final ArrayDeque<JsonNode> values = new ArrayDeque<>();
     private final ByteBuffer in = ByteBuffer.allocate(64 * 1024);
     final List<JsonNode> received = new CopyOnWriteArrayList<>();
+    private final ByteArrayOutputStream rawReceived = new ByteArrayOutputStream();
     volatile boolean closed;
 
     Conn(SocketChannel channel, int number) {
@@ -207,6 +209,9 @@ final class FakeQmpPeer implements AutoCloseable {
           throw new InterruptedIOException("client closed the connection");
         }
         in.flip();
+        synchronized (rawReceived) {
+          rawReceived.write(in.array(), in.position(), in.remaining());
+        }
         reader.feed(
             in,
             new QmpReader.Handler() {
@@ -223,6 +228,13 @@ final class FakeQmpPeer implements AutoCloseable {
             });
       }
       return values.poll();
+    }
+
+    /** Every byte the client sent that {@link #read()} has read so far, as sent. */
+    byte[] rawReceived() {
+      synchronized (rawReceived) {
+        return rawReceived.toByteArray();
+      }
     }
 
     /** Reads qmp_capabilities and accepts it. Returns the request. */

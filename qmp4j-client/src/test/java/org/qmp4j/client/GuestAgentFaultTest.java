@@ -5,10 +5,14 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -64,7 +68,44 @@ class GuestAgentFaultTest {
       assertEquals(
           List.of("guest-sync-delimited", "guest-ping", "guest-sync-delimited", "guest-info"),
           seen);
+      // On the wire: a 0xFF byte right before each guest-sync-delimited (on connect and after the
+      // timeout), and nowhere else.
+      byte[] raw = agent.connections().get(0).rawReceived();
+      assertEquals(
+          List.of(
+              "\\xff" + "guest-sync-delimited",
+              "guest-ping",
+              "\\xff" + "guest-sync-delimited",
+              "guest-info"),
+          requestsWithTheirPrefix(raw),
+          new String(raw, StandardCharsets.ISO_8859_1));
+      assertEquals(2, count(raw, (byte) 0xFF), new String(raw, StandardCharsets.ISO_8859_1));
     }
+  }
+
+  /**
+   * The commands in {@code raw} in order, each written as {@code \xff} + name if the byte right
+   * before the request's opening brace is 0xFF.
+   */
+  private static List<String> requestsWithTheirPrefix(byte[] raw) {
+    String text = new String(raw, StandardCharsets.ISO_8859_1); // one char per byte
+    List<String> out = new ArrayList<>();
+    Matcher m = Pattern.compile("\\{\\s*\"execute\"\\s*:\\s*\"([^\"]+)\"").matcher(text);
+    while (m.find()) {
+      boolean ff = m.start() > 0 && text.charAt(m.start() - 1) == '\u00ff';
+      out.add((ff ? "\\xff" : "") + m.group(1));
+    }
+    return out;
+  }
+
+  private static int count(byte[] raw, byte b) {
+    int n = 0;
+    for (byte x : raw) {
+      if (x == b) {
+        n++;
+      }
+    }
+    return n;
   }
 
   @Test
