@@ -46,7 +46,7 @@ import org.qmp4j.transport.Transports;
  * Every {@code *Async} method returns at once with a {@link CompletableFuture}; the other methods
  * are a thin blocking view that waits for that future and throws its failure unwrapped (never an
  * {@code ExecutionException}). Both are safe to call from any number of threads at once; commands
- * are pipelined with generated ids ({@code "qmp4j-N"}) and replies are routed by id.
+ * are pipelined with generated ids (plain numbers) and replies are routed by id.
  *
  * <h2>Threads</h2>
  *
