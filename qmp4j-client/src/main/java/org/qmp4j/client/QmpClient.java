@@ -468,10 +468,10 @@ public interface QmpClient extends AutoCloseable {
     }
 
     /**
-     * Wait for the peer's socket on the first {@link QmpClient#connect() connect()} (default
-     * false), as libvirt does while QEMU starts: within the connect timeout, a unix socket file
-     * that does not exist yet, or a refused connection (unix or tcp), is retried every 20 ms; any
-     * other failure fails at once. When the timeout runs out, the {@link
+     * With {@link #address}: wait for the peer's socket on the first {@link QmpClient#connect()
+     * connect()} (default false), as libvirt does while QEMU starts: within the connect timeout, a
+     * unix socket file that does not exist yet, or a refused connection (unix or tcp), is retried
+     * every 20 ms; any other failure fails at once. When the timeout runs out, the {@link
      * org.qmp4j.protocol.QmpConnectionException} (with {@code timedOut()} true) names the address,
      * says how long it waited and why the last attempt failed. Reconnects are not affected: they
      * retry through the {@link ReconnectPolicy}.
