@@ -222,6 +222,7 @@ final class Connection implements QmpReader.Handler, Runnable, ReplySource {
   private final ArrayDeque<Outgoing> held = new ArrayDeque<>();
   private int inBandOnWire;
   private boolean fdsOnWire;
+  private volatile boolean admittedUnflushed; // held commands queued by replies, not yet written
   private final AtomicLong sweepAt = new AtomicLong(Long.MAX_VALUE);
   private final AtomicBoolean heartbeatInFlight = new AtomicBoolean();
   private final boolean canPassFds;
@@ -516,6 +517,7 @@ final class Connection implements QmpReader.Handler, Runnable, ReplySource {
       lastReceive = System.nanoTime();
       buf.flip();
       reader.feed(buf, this);
+      flushAdmitted();
     } catch (ClosedChannelException | ClosedSelectorException e) {
       fail(Exceptions.lost(addressText, "connection to " + addressText + " closed", e));
     } catch (IOException e) {
@@ -566,6 +568,7 @@ final class Connection implements QmpReader.Handler, Runnable, ReplySource {
         inboxCount.decrementAndGet();
       }
     }
+    flushAdmitted();
     owner.eventsRead();
   }
 
@@ -1206,7 +1209,18 @@ final class Connection implements QmpReader.Handler, Runnable, ReplySource {
       p.complete(value, null, (QmpErrorReply) message);
     }
     if (admitted) {
-      flush(); // after completing: the caller waiting for this reply goes first
+      admittedUnflushed = true; // written once the read that brought this reply is handled
+    }
+  }
+
+  /**
+   * Writes the commands that replies admitted while a read (or a batch passed on by callers) was
+   * handled: one write for all of them, after their callers were completed.
+   */
+  private void flushAdmitted() {
+    if (admittedUnflushed) {
+      admittedUnflushed = false;
+      flush();
     }
   }
 
