@@ -88,12 +88,6 @@ final class Connection implements QmpReader.Handler, Runnable, ReplySource {
     /** An event came: offer it to subscriptions and waiters. Reader thread. */
     void eventReceived(QmpEvent event);
 
-    /**
-     * A synthetic gap marker, to every subscription whatever its filter. Reader thread, or the
-     * thread that reconnected.
-     */
-    void markerReceived(QmpEvent marker);
-
     /** Wake the consumers of the events offered during one read. Reader thread. */
     void eventsRead();
 
@@ -204,9 +198,6 @@ final class Connection implements QmpReader.Handler, Runnable, ReplySource {
   /** Set by the client once negotiated: out-of-band execution enabled. */
   volatile boolean oob;
 
-  /** Set by the client once {@code qmp_capabilities} succeeded. */
-  volatile boolean negotiated;
-
   /** Why the connection failed; set once by {@link #fail}, null while it works. */
   volatile QmpCommunicationException failure;
 
@@ -230,8 +221,6 @@ final class Connection implements QmpReader.Handler, Runnable, ReplySource {
   private volatile long lastReceive = System.nanoTime();
   private volatile ScheduledFuture<?> sweepTask;
   private volatile ScheduledFuture<?> heartbeatTask;
-  private volatile QmpEvent gapMarker;
-  private final QmpGreeting previousGreeting; // of the connection before, for the gap marker
 
   // leader/follower reading: null selector means the reader thread alone reads, blocking
   private final Selector readSelector;
@@ -254,9 +243,6 @@ final class Connection implements QmpReader.Handler, Runnable, ReplySource {
    * A connection over {@code transport}, not started.
    *
    * @param wire the wire logger, or null if the client does not log the wire
-   * @param gapMarker the gap marker to deliver once this connection is up (after a reconnect), or
-   *     null
-   * @param previousGreeting the greeting of the connection before, for the gap marker, or null
    */
   Connection(
       Owner owner,
@@ -265,9 +251,7 @@ final class Connection implements QmpReader.Handler, Runnable, ReplySource {
       String addressText,
       Logger wire,
       QmpConnection transport,
-      String threadName,
-      QmpEvent gapMarker,
-      QmpGreeting previousGreeting) {
+      String threadName) {
     this.owner = owner;
     this.config = config;
     this.name = name;
@@ -282,8 +266,6 @@ final class Connection implements QmpReader.Handler, Runnable, ReplySource {
             READ_BUFFER,
             FAST_READER);
     this.canPassFds = transport.canPassDescriptors();
-    this.gapMarker = gapMarker;
-    this.previousGreeting = previousGreeting;
     this.readSelector = openSelector(transport);
     this.thread = new Thread(this, threadName);
     thread.setDaemon(true);
@@ -1058,9 +1040,6 @@ final class Connection implements QmpReader.Handler, Runnable, ReplySource {
       if (failure == null) {
         fail(Exceptions.lost(addressText, "connection to " + addressText + " ended", null));
       }
-      if (gapMarker != null) {
-        gapMarker = null; // this connection never made it; the next one carries its own
-      }
       owner.connectionEnded(this);
     }
   }
@@ -1138,9 +1117,6 @@ final class Connection implements QmpReader.Handler, Runnable, ReplySource {
     } else if (message instanceof QmpErrorReply) {
       route((ObjectNode) value, ((QmpErrorReply) message).id(), message);
     } else if (message instanceof QmpEvent) {
-      if (gapMarker != null) {
-        flushGapMarker();
-      }
       owner.eventReceived((QmpEvent) message);
     } else if (message instanceof QmpGreeting) {
       if (!greeting.complete((QmpGreeting) message)) {
@@ -1149,39 +1125,6 @@ final class Connection implements QmpReader.Handler, Runnable, ReplySource {
     } else {
       violation("the peer sent a request to the client: " + preview(value));
     }
-  }
-
-  void flushGapMarker() {
-    synchronized (this) {
-      QmpEvent m = gapMarker;
-      if (m != null) {
-        gapMarker = null;
-        owner.markerReceived(describePeer(m));
-      }
-    }
-  }
-
-  /**
-   * The gap marker with what this connection learned about the peer: its version and capabilities,
-   * and whether they differ from the previous connection's (the peer may have been restarted as
-   * another QEMU). Left as it is if an event came before the greeting.
-   */
-  private QmpEvent describePeer(QmpEvent marker) {
-    QmpGreeting now = greeting.getNow(null);
-    if (now == null) {
-      return marker;
-    }
-    ObjectNode data = ((ObjectNode) marker.data()).deepCopy();
-    ObjectNode qmp = (ObjectNode) now.toJson().get("QMP");
-    data.set("version", qmp.get("version"));
-    data.set("capabilities", qmp.get("capabilities"));
-    QmpGreeting before = previousGreeting;
-    data.put(
-        "peer-changed",
-        before == null
-            || !before.version().equals(now.version())
-            || !before.capabilities().equals(now.capabilities()));
-    return QmpEvent.of(marker.name(), data, marker.timestamp());
   }
 
   /** The number of one of our requests' ids, or 0 if {@code id} cannot be one. */

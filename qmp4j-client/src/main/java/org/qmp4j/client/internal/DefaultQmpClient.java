@@ -101,11 +101,6 @@ public final class DefaultQmpClient implements QmpClient {
         }
 
         @Override
-        public void markerReceived(QmpEvent marker) {
-          dispatchMarker(marker);
-        }
-
-        @Override
         public void eventsRead() {
           wakeSubscriptions();
         }
@@ -243,9 +238,7 @@ public final class DefaultQmpClient implements QmpClient {
             addressText,
             wireLog ? wire : null,
             transport,
-            "qmp4j-client-" + threadName(name) + "-reader-" + generations.incrementAndGet(),
-            null, // the client makes the gap marker itself (reconnectLoop)
-            null);
+            "qmp4j-client-" + threadName(name) + "-reader-" + generations.incrementAndGet());
     c.start();
     QmpGreeting greeting;
     try {
@@ -312,7 +305,6 @@ public final class DefaultQmpClient implements QmpClient {
       throw Exceptions.lost(addressText, "interrupted while negotiating with " + addressText, e);
     }
     c.oob = oob;
-    c.negotiated = true;
     return c;
   }
 
