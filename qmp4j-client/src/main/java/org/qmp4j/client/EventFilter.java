@@ -2,11 +2,13 @@ package org.qmp4j.client;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.LinkedHashSet;
 import java.util.Objects;
 import java.util.Set;
 import java.util.function.Predicate;
 import org.qmp4j.protocol.QmpEvent;
+import org.qmp4j.protocol.QmpJson;
 
 /**
  * Which events a subscription or an {@linkplain QmpClient#executeAndAwaitEventAsync awaited event}
@@ -76,7 +78,7 @@ public final class EventFilter implements Predicate<QmpEvent> {
 
   /**
    * This filter, further limited to events whose data member {@code key} is the string {@code
-   * value}.
+   * value}. Same as {@link #withData(String, Object)} with a string.
    */
   public EventFilter withData(String key, String value) {
     Objects.requireNonNull(key, "key");
@@ -92,6 +94,55 @@ public final class EventFilter implements Predicate<QmpEvent> {
         },
         description + " with " + key + "=" + value);
   }
+
+  /**
+   * This filter, further limited to events whose data member {@code key} equals {@code value} as
+   * JSON: a string, a number, a boolean, or an object, array or record Jackson serialises (a {@link
+   * JsonNode} as it is). Numbers compare by value, whatever their Java type ({@code 5}, {@code 5L}
+   * and {@code 5.0} all match the member {@code 5}); a string never matches a number or a boolean.
+   * An event without the member does not match.
+   *
+   * <pre>{@code
+   * EventFilter.names("BLOCK_JOB_ERROR").withData("operation", "write")
+   * EventFilter.names("RTC_CHANGE").withData("offset", 0)
+   * EventFilter.names("DEVICE_TRAY_MOVED").withData("tray-open", true)
+   * }</pre>
+   *
+   * @throws NullPointerException if {@code key} or {@code value} is null (a JSON {@code null}
+   *     member: pass {@code NullNode.getInstance()})
+   */
+  public EventFilter withData(String key, Object value) {
+    Objects.requireNonNull(key, "key");
+    Objects.requireNonNull(value, "value");
+    if (value instanceof String) {
+      return withData(key, (String) value);
+    }
+    JsonNode expected =
+        value instanceof JsonNode ? ((JsonNode) value).deepCopy() : QmpJson.toNode(value);
+    return new EventFilter(
+        names,
+        e -> {
+          if (!predicate.test(e) || e.data() == null) {
+            return false;
+          }
+          JsonNode v = e.data().get(key);
+          return v != null && v.equals(NUMBERS_BY_VALUE, expected);
+        },
+        description + " with " + key + "=" + expected);
+  }
+
+  /** JSON equality where numbers are equal if their values are, whatever their representation. */
+  private static final Comparator<JsonNode> NUMBERS_BY_VALUE =
+      (a, b) -> {
+        if (a.isNumber() && b.isNumber()) {
+          try {
+            return a.decimalValue().compareTo(b.decimalValue());
+          } catch (NumberFormatException e) { // NaN or infinite: no decimal value
+            return a.equals(b) ? 0 : 1;
+          }
+        }
+        return a.equals(b) ? 0 : 1;
+      };
 
   /** This filter, further limited by {@code more}. */
   public EventFilter and(Predicate<? super QmpEvent> more) {

@@ -16,9 +16,20 @@ import org.qmp4j.protocol.QmpEvent;
  * on the subscription's executor (the client's by default), one event at a time and in order, never
  * on the reader thread; a slow subscriber holds up nobody but itself.
  *
- * <p>Besides QEMU's events, every subscription receives two kinds of synthetic marker events,
- * whatever its filter: {@link #DROPPED_EVENT} where its queue overflowed and {@link #GAP_EVENT}
- * after a reconnect. Test with {@link #isMarker(QmpEvent)}.
+ * <h2>Markers</h2>
+ *
+ * Besides the peer's events, every subscription receives two kinds of synthetic marker events,
+ * <em>whatever its filter</em> (its names and predicates are not asked): {@link #DROPPED_EVENT}
+ * where its queue overflowed and {@link #GAP_EVENT} after a reconnect. Their data has other members
+ * than the events the subscription asked for, so test with {@link #isMarker(QmpEvent)} before
+ * reading an event's data:
+ *
+ * <pre>{@code
+ * qmp.subscribe(e -> {
+ *   if (EventSubscription.isMarker(e)) { rescanDevices(); return; } // events may be missing
+ *   deviceGone(e.data().get("device").asText());                    // a DEVICE_DELETED
+ * }, "DEVICE_DELETED");
+ * }</pre>
  *
  * <p>Subscriptions outlive reconnects. They end when closed, when the client closes (normally) or
  * gives up reconnecting (with the connection exception), or on overflow with {@link
@@ -34,8 +45,32 @@ public interface EventSubscription extends AutoCloseable {
   String DROPPED_EVENT = "__org.qmp4j_EVENTS_DROPPED";
 
   /**
-   * Name of the marker event delivered after the client reconnected: events may have been missed.
-   * Its data: {@code {"reason": "...", "down-ms": N, "attempts": N}}.
+   * Name of the marker event delivered after the client reconnected ({@link ReconnectPolicy}):
+   * events may have been missed while it was away. Every subscription receives it before any event
+   * of the new connection; events that arrived while the client reconnected follow it. Its data has
+   * these members:
+   *
+   * <ul>
+   *   <li>{@code "reason"} (string): why the lost connection ended, the message of its {@link
+   *       QmpConnectionLostException} or other failure;
+   *   <li>{@code "down-ms"} (number): milliseconds from the loss until the new connection was
+   *       negotiated (and resynchronised);
+   *   <li>{@code "attempts"} (number): connection attempts it took, the successful one included;
+   *   <li>{@code "version"} (object): the new peer's greeting's {@code version}, {@code {"qemu":
+   *       {"major": 7, "minor": 2, "micro": 0}, "package": "..."}};
+   *   <li>{@code "capabilities"} (array): the new peer's greeting's {@code capabilities}, e.g.
+   *       {@code ["oob"]};
+   *   <li>{@code "peer-changed"} (boolean): whether that version or those capabilities differ from
+   *       the lost connection's greeting (QEMU was restarted as another version, say);
+   *   <li>{@code "resync"} (object), only if the policy has {@linkplain ReconnectPolicy#resync
+   *       resync commands}: each command's answer from the new peer, keyed by its name, in QMP's
+   *       reply shape, {@code {"return": ...}} or {@code {"error": {"class": ..., "desc": ...}}},
+   *       the class {@code "Timeout"} for no answer in time;
+   *   <li>{@code "events-dropped"} (number), only if any were: events that arrived while the client
+   *       reconnected and were dropped because more than 10,000 were held back.
+   * </ul>
+   *
+   * <p>The marker's timestamp is when the client made it.
    */
   String GAP_EVENT = "__org.qmp4j_CONNECTION_GAP";
 
@@ -45,7 +80,10 @@ public interface EventSubscription extends AutoCloseable {
   /** Default overflow policy: {@link OverflowPolicy#DROP_OLDEST}. */
   OverflowPolicy DEFAULT_OVERFLOW = OverflowPolicy.DROP_OLDEST;
 
-  /** Whether {@code event} is one of the client's synthetic markers rather than the peer's. */
+  /**
+   * Whether {@code event} is one of the client's synthetic markers ({@link #DROPPED_EVENT}, {@link
+   * #GAP_EVENT}) rather than the peer's. Markers reach every subscription whatever its filter.
+   */
   static boolean isMarker(QmpEvent event) {
     return DROPPED_EVENT.equals(event.name()) || GAP_EVENT.equals(event.name());
   }
@@ -65,7 +103,10 @@ public interface EventSubscription extends AutoCloseable {
   /** How many events wait in the queue now. */
   int queued();
 
-  /** Whether the subscription has ended. */
+  /**
+   * Whether the subscription has ended (as soon as it ends: an {@link EventStream} may still hold
+   * events to take then; see {@link EventStream#isEnded()}).
+   */
   boolean isClosed();
 
   /**
@@ -83,13 +124,18 @@ public interface EventSubscription extends AutoCloseable {
    * #publisher}. Not thread-safe; may be reused to start several subscriptions.
    */
   interface Builder {
-    /** Only events with these names (the markers are always delivered). */
+    /** Only events with these names (markers are delivered all the same, see {@link #isMarker}). */
     Builder names(String... names);
 
-    /** Only events passing {@code filter} (replaces names set before). */
+    /**
+     * Only events passing {@code filter} (replaces names set before). Markers bypass the filter.
+     */
     Builder filter(EventFilter filter);
 
-    /** Only events for which {@code predicate} also holds. Runs on the reader thread. */
+    /**
+     * Only events for which {@code predicate} also holds. Runs on the reader thread. Markers are
+     * not passed to it: they are delivered all the same.
+     */
     Builder where(Predicate<? super QmpEvent> predicate);
 
     /** The queue's capacity, at least 1 (default {@value EventSubscription#DEFAULT_CAPACITY}). */

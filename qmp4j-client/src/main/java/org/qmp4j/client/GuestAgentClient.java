@@ -1,7 +1,7 @@
 package org.qmp4j.client;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -44,12 +44,22 @@ import org.qmp4j.transport.TransportOptions;
  *
  * Every call has one ({@link Builder#timeout}, default 5 s, or {@link QmpCommand#withTimeout}),
  * counted from when the call is made: a missing agent (a guest that is not running one) never hangs
- * a caller.
+ * a caller. {@link QmpTimeoutException#id()} is the call's id, a string.
+ *
+ * <h2>Errors</h2>
+ *
+ * Unchecked, as for {@link QmpClient}: the agent's error replies are {@link
+ * org.qmp4j.protocol.QmpErrorException}s, {@link QmpTimeoutException} when time runs out, {@link
+ * QmpConnectionLostException} when the connection goes. Local file errors in the file helpers are
+ * {@link UncheckedIOException}s wrapping the {@link java.io.IOException}.
  */
 public interface GuestAgentClient extends AutoCloseable {
 
   /** Default timeout of a call: 5 s. */
   Duration DEFAULT_TIMEOUT = Duration.ofSeconds(5);
+
+  /** Default time {@link #exec(String, String...)} waits for the program to exit: 60 s. */
+  Duration DEFAULT_EXEC_TIMEOUT = Duration.ofSeconds(60);
 
   /** Default size of a chunk for file transfers: 48 KiB (64 KiB once base64-encoded). */
   int DEFAULT_CHUNK_SIZE = 48 * 1024;
@@ -58,7 +68,10 @@ public interface GuestAgentClient extends AutoCloseable {
     return new Builder();
   }
 
-  /** Connects to an agent socket with the defaults. */
+  /**
+   * Makes a client with the defaults and connects it to the agent socket at {@code address}: the
+   * shortcut for {@code newBuilder().address(address).connect()}.
+   */
   static GuestAgentClient connect(String address) {
     return newBuilder().address(address).connect();
   }
@@ -108,29 +121,62 @@ public interface GuestAgentClient extends AutoCloseable {
   /**
    * Runs a program with {@code guest-exec}, capturing its output, and waits (up to {@code timeout})
    * for it to exit, polling {@code guest-exec-status}. The program runs in the guest, as the
-   * agent's user (root, usually): it is not sandboxed.
+   * agent's user (root, usually): it is not sandboxed. Each agent call has the client's call
+   * timeout besides.
    *
+   * @param path the program, an absolute path in the guest (the agent does not search {@code PATH}
+   *     on every system)
+   * @param args its arguments, without the program itself
    * @param stdin bytes for its standard input, or {@code null}
-   * @throws QmpTimeoutException if it has not exited within {@code timeout} (it keeps running)
+   * @param timeout how long to wait for it to exit
+   * @throws GuestExecTimeoutException if it has not exited within {@code timeout}: it keeps
+   *     running, and the exception's {@link GuestExecTimeoutException#pid() pid()} names it
+   * @throws org.qmp4j.protocol.QmpErrorException if the agent could not start it (a missing
+   *     program, say), with the agent's text
    */
   GuestExecResult exec(String path, List<String> args, byte[] stdin, Duration timeout);
 
-  /** {@link #exec(String, List, byte[], Duration)} with no input and a 60 s timeout. */
+  /**
+   * {@link #exec(String, List, byte[], Duration)} with no input, waiting up to {@link
+   * #DEFAULT_EXEC_TIMEOUT} (60 s).
+   */
   default GuestExecResult exec(String path, String... args) {
-    return exec(path, List.of(args), null, Duration.ofSeconds(60));
+    return exec(path, List.of(args), null, DEFAULT_EXEC_TIMEOUT);
+  }
+
+  /**
+   * {@link #exec(String, List, byte[], Duration)} with no input, waiting up to {@code timeout},
+   * e.g. {@code exec(Duration.ofMinutes(10), "/usr/bin/fstrim", "-a")}.
+   */
+  default GuestExecResult exec(Duration timeout, String path, String... args) {
+    return exec(path, List.of(args), null, timeout);
   }
 
   /** Reads a whole file from the guest, in chunks ({@code guest-file-open/read/close}). */
   byte[] readFile(String guestPath);
 
-  /** Writes (creates or truncates) a file in the guest, in chunks. */
+  /**
+   * Writes (creates or truncates) a file in the guest, in chunks.
+   *
+   * @throws UncheckedIOException if the agent wrote fewer bytes than were sent (a full disk)
+   */
   void writeFile(String guestPath, byte[] data);
 
-  /** Copies a local file into the guest, streaming it in chunks. */
-  void copyIn(Path localFile, String guestPath) throws IOException;
+  /**
+   * Copies a local file into the guest, streaming it in chunks. The local file is opened first: if
+   * it cannot be, nothing is created in the guest.
+   *
+   * @throws UncheckedIOException if the local file cannot be read, or the agent wrote fewer bytes
+   *     than were sent
+   */
+  void copyIn(Path localFile, String guestPath);
 
-  /** Copies a guest file to a local file, streaming it in chunks. */
-  void copyOut(String guestPath, Path localFile) throws IOException;
+  /**
+   * Copies a guest file to a local file (created or truncated), streaming it in chunks.
+   *
+   * @throws UncheckedIOException if the local file cannot be written
+   */
+  void copyOut(String guestPath, Path localFile);
 
   /** Closes the connection; pending calls fail with {@link QmpConnectionLostException}. */
   @Override

@@ -102,17 +102,28 @@ public interface QmpClient extends AutoCloseable {
   }
 
   /**
-   * Connects to {@code address} ({@code unix:PATH}, {@code tcp:HOST:PORT}, ...) with the defaults.
+   * Makes a client with the defaults and connects it to {@code address} ({@code unix:PATH}, {@code
+   * tcp:HOST:PORT}, see {@link QmpAddress#parse}): the shortcut for {@code
+   * newBuilder().address(address).connect()}. Returns a connected client, or throws. Not to be
+   * confused with the instance method {@link #connect()}, which connects a client that {@link
+   * Builder#build()} made.
+   *
+   * @throws org.qmp4j.protocol.QmpConnectionException if it could not connect, got no greeting, or
+   *     negotiation failed
+   * @throws IllegalArgumentException if {@code address} is not a valid address
    */
   static QmpClient connect(String address) {
     return newBuilder().address(address).connect();
   }
 
   /**
-   * Connects a client made with {@link Builder#build()}: opens the connection (or accepts one),
-   * reads the greeting, negotiates (enabling OOB if offered, unless told not to), all within the
-   * connect timeout. Subscriptions made before this see every event, including any that arrive
-   * before the greeting or during negotiation.
+   * Connects this client, made with {@link Builder#build()} and not connected yet: opens the
+   * connection (or accepts one), reads the greeting, negotiates (enabling OOB if offered, unless
+   * told not to), all within the connect timeout. Subscriptions made before this see every event,
+   * including any that arrive before the greeting or during negotiation. Called once per client;
+   * reconnecting after a loss is the {@link ReconnectPolicy}'s job, not this method's. ({@link
+   * Builder#connect()} is {@code build().connect()}; the static {@link #connect(String)} makes and
+   * connects a client with the defaults.)
    *
    * @return this client
    * @throws org.qmp4j.protocol.QmpConnectionException if it could not connect, got no greeting, or
@@ -191,6 +202,15 @@ public interface QmpClient extends AutoCloseable {
     return executeAsync(QmpCommand.of(command, arguments), type);
   }
 
+  /**
+   * Executes a command and binds its return value to a generic type, e.g. {@code new
+   * TypeReference<List<BlockInfo>>() {}}.
+   */
+  default <T> CompletableFuture<T> executeAsync(
+      String command, Object arguments, TypeReference<T> type) {
+    return executeAsync(QmpCommand.of(command, arguments), type);
+  }
+
   /** Executes a command out-of-band ({@code exec-oob}). */
   default CompletableFuture<JsonNode> executeOobAsync(String command, Object arguments) {
     return executeAsync(QmpCommand.of(command, arguments).withOob(true));
@@ -255,6 +275,11 @@ public interface QmpClient extends AutoCloseable {
     return execute(QmpCommand.of(command, arguments), type);
   }
 
+  /** Blocking {@link #executeAsync(String, Object, TypeReference)}. */
+  default <T> T execute(String command, Object arguments, TypeReference<T> type) {
+    return execute(QmpCommand.of(command, arguments), type);
+  }
+
   /** Blocking {@link #executeOobAsync(String, Object)}. */
   default JsonNode executeOob(String command, Object arguments) {
     return execute(QmpCommand.of(command, arguments).withOob(true));
@@ -307,30 +332,56 @@ public interface QmpClient extends AutoCloseable {
   /**
    * {@code getfd}: passes {@code fd} to QEMU, which keeps it under {@code fdname} (for {@code
    * netdev_add}, {@code migrate} to {@code fd:NAME}, ...). The descriptor rides on the command's
-   * own message.
+   * own message and stays open on this side. Needs {@link Builder#descriptorPassing(boolean)
+   * descriptor passing}.
    */
   default void getfd(String fdname, FileDescriptor fd) {
-    execute(
-        QmpCommand.of("getfd", QmpJson.objectNode().put("fdname", Objects.requireNonNull(fdname)))
-            .withFds(fd));
+    Futures.await(getfdAsync(fdname, fd));
+  }
+
+  /** Async {@link #getfd(String, FileDescriptor)}. */
+  default CompletableFuture<Void> getfdAsync(String fdname, FileDescriptor fd) {
+    Objects.requireNonNull(fd, "fd");
+    return executeAsync(
+            QmpCommand.of(
+                    "getfd",
+                    QmpJson.objectNode().put("fdname", Objects.requireNonNull(fdname, "fdname")))
+                .withFds(fd))
+        .thenApply(r -> null);
+  }
+
+  /**
+   * {@code add-fd} into a new descriptor set, without opaque text: {@code addFd(fd, null, null)}.
+   */
+  default AddFdInfo addFd(FileDescriptor fd) {
+    return addFd(fd, null, null);
   }
 
   /**
    * {@code add-fd}: passes {@code fd} to QEMU into a descriptor set ({@code /dev/fdset/N} paths).
+   * The descriptor rides on the command's own message and stays open on this side. Needs {@link
+   * Builder#descriptorPassing(boolean) descriptor passing}.
    *
    * @param fdsetId the set to add to, or {@code null} for a new one
    * @param opaque free text QEMU stores with it, or {@code null}
    * @return QEMU's answer: the set's id and the descriptor's number in QEMU
    */
   default AddFdInfo addFd(FileDescriptor fd, Integer fdsetId, String opaque) {
+    return Futures.await(addFdAsync(fd, fdsetId, opaque));
+  }
+
+  /** Async {@link #addFd(FileDescriptor, Integer, String)}. */
+  default CompletableFuture<AddFdInfo> addFdAsync(
+      FileDescriptor fd, Integer fdsetId, String opaque) {
+    Objects.requireNonNull(fd, "fd");
     ObjectNode args = QmpJson.objectNode();
     if (fdsetId != null) {
-      args.put("fdset-id", fdsetId);
+      args.put("fdset-id", fdsetId.intValue());
     }
     if (opaque != null) {
       args.put("opaque", opaque);
     }
-    return execute(QmpCommand.of("add-fd", args).withFds(fd), AddFdInfo.class);
+    return executeAsync(QmpCommand.of("add-fd", args).withFds(fd), AddFdInfo.class);
   }
 
   // ---------------------------------------------------------------- events
@@ -338,7 +389,20 @@ public interface QmpClient extends AutoCloseable {
   /** Starts configuring an event subscription. */
   EventSubscription.Builder events();
 
-  /** Calls {@code listener} for every event with one of {@code names} (none: every event). */
+  /**
+   * Calls {@code listener} for every event with one of {@code names} (none: every event), on the
+   * client's executor, with the defaults of {@link #events()}. The listener also receives the
+   * client's markers whatever the names ({@link EventSubscription#DROPPED_EVENT}, {@link
+   * EventSubscription#GAP_EVENT}); their data differs from the events asked for, so check {@link
+   * EventSubscription#isMarker} first:
+   *
+   * <pre>{@code
+   * qmp.subscribe(e -> {
+   *   if (EventSubscription.isMarker(e)) return;            // or re-read what you track
+   *   onDeleted(e.data().get("device").asText());
+   * }, "DEVICE_DELETED");
+   * }</pre>
+   */
   default EventSubscription subscribe(Consumer<? super QmpEvent> listener, String... names) {
     return events().names(names).subscribe(listener);
   }
@@ -578,9 +642,11 @@ public interface QmpClient extends AutoCloseable {
     }
 
     /**
-     * Detect a hung peer: when nothing has arrived for {@code interval}, send {@code query-version}
-     * and, if no answer comes within {@code timeout}, treat the connection as lost (pending
-     * commands fail, reconnect if configured). Off by default.
+     * Detect a hung peer: when nothing has arrived for {@code interval}, send a probe ({@code
+     * exec-oob query-yank} with OOB on, which a busy QEMU still answers; {@code query-version}
+     * without) and, if no answer comes within {@code timeout}, treat the connection as lost
+     * (pending commands fail, reconnect if configured). Any answer, an error too, proves the peer
+     * alive. Off by default.
      */
     public Builder heartbeat(Duration interval, Duration timeout) {
       this.heartbeatInterval = positive(interval, "interval");
@@ -654,7 +720,10 @@ public interface QmpClient extends AutoCloseable {
               stateListener));
     }
 
-    /** {@code build().connect()}. */
+    /**
+     * Builds the client and connects it: {@code build().connect()}, see {@link
+     * QmpClient#connect()}. Returns a connected client, or throws.
+     */
     public QmpClient connect() {
       return build().connect();
     }

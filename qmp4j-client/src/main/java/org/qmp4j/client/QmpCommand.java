@@ -6,12 +6,15 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import org.qmp4j.client.internal.CommandAccess;
 import org.qmp4j.protocol.QmpJson;
 
 /**
  * One command to execute: its name, its arguments, and how to send it (in-band or out-of-band, with
- * a timeout of its own, with file descriptors attached). Immutable: the {@code with*} methods
- * return a new command, and the arguments object is copied in and never modified afterwards.
+ * a timeout of its own, with file descriptors attached). Immutable and thread-safe: the {@code
+ * with*} methods return a new command; the arguments are copied in when the command is made and
+ * {@link #arguments()} hands out a copy, so nothing done to an object given or returned changes the
+ * command. The client sends the command's own arguments without copying them again.
  *
  * <pre>{@code
  * QmpCommand cmd = QmpCommand.of("getfd", Map.of("fdname", "disk0"))
@@ -26,6 +29,10 @@ public final class QmpCommand {
   public static final Duration NO_TIMEOUT = Duration.ofSeconds(Long.MAX_VALUE, 999_999_999);
 
   private static final FileDescriptor[] NO_FDS = new FileDescriptor[0];
+
+  static {
+    CommandAccess.register(c -> c.arguments);
+  }
 
   private final String name;
   private final ObjectNode arguments;
@@ -72,11 +79,12 @@ public final class QmpCommand {
   }
 
   /**
-   * The arguments object, or {@code null} if the command has none. Do not modify it (it is shared
-   * by every copy of this command).
+   * A copy of the arguments object, or {@code null} if the command has none. Each call makes a new
+   * copy (deep): changing it does not change the command; use {@link #withArgument} for a command
+   * with other arguments.
    */
   public ObjectNode arguments() {
-    return arguments;
+    return arguments == null ? null : arguments.deepCopy();
   }
 
   /** Whether the command is sent with {@code exec-oob} (out-of-band). */

@@ -3,15 +3,19 @@ package org.qmp4j.client;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -135,6 +139,54 @@ abstract class GuestAgentSuite {
       assertEquals(
           "failed to open file '/nonexistent/qmp4j' (mode: 'r'): No such file or directory",
           e.desc());
+    }
+  }
+
+  @Test
+  void anExecThatOutlivesItsWaitNamesTheProcessStillRunning() throws Exception {
+    try (GuestAgentClient ga = connect()) {
+      long t0 = System.nanoTime();
+      GuestExecTimeoutException e =
+          assertThrows(
+              GuestExecTimeoutException.class,
+              () -> ga.exec(Duration.ofMillis(300), "/bin/sleep", "1"));
+      long ms = (System.nanoTime() - t0) / 1_000_000;
+      assertTrue(ms >= 250 && ms < 5000, ms + " ms");
+      assertTrue(e.pid() > 0, e.getMessage());
+      assertEquals("/bin/sleep", e.path());
+      assertEquals("guest-exec", e.command());
+      assertEquals(Duration.ofMillis(300), e.timeout());
+      assertTrue(e.getMessage().contains("pid " + e.pid()), e.getMessage());
+      // the agent knows the process by that pid: it runs on, then exits normally
+      long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+      JsonNode status;
+      do {
+        Thread.sleep(50);
+        status = ga.execute("guest-exec-status", Map.of("pid", e.pid()));
+      } while (!status.path("exited").asBoolean() && System.nanoTime() < deadline);
+      assertTrue(status.path("exited").asBoolean(), status.toString());
+      assertEquals(0, status.path("exitcode").asInt(-1), status.toString());
+    }
+  }
+
+  @Test
+  void localFileErrorsAreUncheckedAndCopyInOfAMissingFileCreatesNothing() {
+    String guestPath = guestDirectory() + "/never-created.bin";
+    try (GuestAgentClient ga = connect()) {
+      UncheckedIOException in =
+          assertThrows(
+              UncheckedIOException.class,
+              () -> ga.copyIn(local.resolve("no-such-local-file"), guestPath));
+      assertInstanceOf(NoSuchFileException.class, in.getCause());
+      assertThrows(QmpErrorException.class, () -> ga.readFile(guestPath));
+      String existing = guestDirectory() + "/copy-out-source.txt";
+      ga.writeFile(existing, "x".getBytes(StandardCharsets.UTF_8));
+      UncheckedIOException out =
+          assertThrows(
+              UncheckedIOException.class,
+              () -> ga.copyOut(existing, local.resolve("no-such-dir").resolve("x.txt")));
+      assertInstanceOf(NoSuchFileException.class, out.getCause());
+      ga.ping(); // the client is fine
     }
   }
 

@@ -201,6 +201,13 @@ final class Connection implements QmpReader.Handler, Runnable, ReplySource {
   /** Why the connection failed; set once by {@link #fail}, null while it works. */
   volatile QmpCommunicationException failure;
 
+  /**
+   * What commands already written fail with when the connection fails: {@link #failure}, as a
+   * connection-lost exception with {@code commandSent()} true. Set by {@link #fail} before any
+   * command is failed.
+   */
+  private volatile Throwable failureSent;
+
   private final ReplyReader reader;
   private final ConcurrentHashMap<Long, Pending> pending = new ConcurrentHashMap<>();
   private final ConcurrentLinkedQueue<Outgoing> queue = new ConcurrentLinkedQueue<>();
@@ -971,6 +978,11 @@ final class Connection implements QmpReader.Handler, Runnable, ReplySource {
 
   // ------------------------------------------------------------------ failing
 
+  /** Whether {@code t} is what this connection's failure failed a pending command with. */
+  boolean failedWith(Throwable t) {
+    return t != null && (t == failure || t == failureSent);
+  }
+
   /** Fails the connection once: closes it, fails every pending command at once. */
   void fail(QmpCommunicationException cause) {
     synchronized (this) {
@@ -1000,11 +1012,14 @@ final class Connection implements QmpReader.Handler, Runnable, ReplySource {
     synchronized (admission) {
       held.clear(); // their commands are in the map, failed below, and never written
     }
+    // Written commands may have run on the peer, the others (queued, held) cannot have.
+    Throwable sent = Exceptions.forCommand(cause, true);
+    failureSent = sent;
     for (Long id : pending.keySet()) {
       Pending p = pending.remove(id);
       if (p != null) {
         settled(p);
-        p.fail(cause);
+        p.fail(p.writeSeq != Long.MAX_VALUE ? sent : cause);
       }
     }
     ScheduledFuture<?> t = sweepTask;

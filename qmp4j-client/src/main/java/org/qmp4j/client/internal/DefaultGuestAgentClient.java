@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
 import java.nio.charset.StandardCharsets;
@@ -24,7 +25,6 @@ import org.qmp4j.client.GuestAgentClient;
 import org.qmp4j.client.GuestExecResult;
 import org.qmp4j.client.QmpCommand;
 import org.qmp4j.client.QmpConnectionLostException;
-import org.qmp4j.client.QmpTimeoutException;
 import org.qmp4j.protocol.QmpCommunicationException;
 import org.qmp4j.protocol.QmpErrorReply;
 import org.qmp4j.protocol.QmpJson;
@@ -164,8 +164,9 @@ public final class DefaultGuestAgentClient implements GuestAgentClient, QmpReade
     String id = "qmp4j-ga-" + ids.incrementAndGet();
     ObjectNode request = QmpJson.objectNode();
     request.put("execute", command.name());
-    if (command.arguments() != null) {
-      request.set("arguments", command.arguments());
+    ObjectNode args = CommandAccess.arguments(command);
+    if (args != null) {
+      request.set("arguments", args);
     }
     request.put("id", id);
     Call call =
@@ -228,7 +229,9 @@ public final class DefaultGuestAgentClient implements GuestAgentClient, QmpReade
                     needSync = true;
                     queue.remove(head);
                   }
-                  head.future.completeExceptionally(Futures.unwrap(err));
+                  // the head itself was never sent
+                  head.future.completeExceptionally(
+                      Exceptions.forCommand(Futures.unwrap(err), false));
                   pump();
                 }
               });
@@ -300,19 +303,24 @@ public final class DefaultGuestAgentClient implements GuestAgentClient, QmpReade
     }
     if (expired != null) {
       expired.future.completeExceptionally(
-          new QmpTimeoutException(
+          Exceptions.agentTimeout(
               expired.command
                   + ": the guest agent at "
                   + name
                   + " did not answer within "
                   + Exceptions.human(expired.timeout)
                   + (expired.isSync() ? " (is an agent running in the guest?)" : ""),
+              expired.command,
+              expired.id,
               expired.timeout));
     }
     for (Call c : queuedExpired) {
       c.future.completeExceptionally(
-          new QmpTimeoutException(
-              c.command + ": still queued after " + Exceptions.human(c.timeout), c.timeout));
+          Exceptions.agentTimeout(
+              c.command + ": still queued after " + Exceptions.human(c.timeout),
+              c.command,
+              c.id,
+              c.timeout));
     }
     if (expired != null || !queuedExpired.isEmpty()) {
       pump();
@@ -413,15 +421,14 @@ public final class DefaultGuestAgentClient implements GuestAgentClient, QmpReade
 
   private void fail(QmpCommunicationException cause) {
     List<Call> all = new java.util.ArrayList<>();
+    Call written;
     synchronized (lock) {
       if (failure != null) {
         return;
       }
       failure = cause;
-      if (inFlight != null) {
-        all.add(inFlight);
-        inFlight = null;
-      }
+      written = inFlight;
+      inFlight = null;
       all.addAll(queue);
       queue.clear();
     }
@@ -430,6 +437,9 @@ public final class DefaultGuestAgentClient implements GuestAgentClient, QmpReade
       transport.close();
     } catch (IOException e) {
       // ignore
+    }
+    if (written != null) {
+      written.future.completeExceptionally(Exceptions.forCommand(cause, true));
     }
     for (Call c : all) {
       c.future.completeExceptionally(cause);
@@ -453,6 +463,9 @@ public final class DefaultGuestAgentClient implements GuestAgentClient, QmpReade
 
   @Override
   public GuestExecResult exec(String path, List<String> args, byte[] stdin, Duration limit) {
+    java.util.Objects.requireNonNull(path, "path");
+    java.util.Objects.requireNonNull(args, "args");
+    java.util.Objects.requireNonNull(limit, "timeout");
     long deadline = System.nanoTime() + limit.toNanos();
     ObjectNode a = QmpJson.objectNode();
     a.put("path", path);
@@ -477,8 +490,7 @@ public final class DefaultGuestAgentClient implements GuestAgentClient, QmpReade
             s.path("err-truncated").asBoolean());
       }
       if (System.nanoTime() - deadline >= 0) {
-        throw new QmpTimeoutException(
-            path + " (pid " + pid + ") had not exited after " + Exceptions.human(limit), limit);
+        throw Exceptions.execTimeout(path, pid, limit);
       }
       try {
         Thread.sleep(sleepMs);
@@ -509,7 +521,7 @@ public final class DefaultGuestAgentClient implements GuestAgentClient, QmpReade
     try {
       readInto(guestPath, out);
     } catch (IOException e) {
-      throw new IllegalStateException(e); // cannot happen with a byte array
+      throw new UncheckedIOException(e); // not from a byte array: the agent's short write
     }
     return out.toByteArray();
   }
@@ -535,7 +547,7 @@ public final class DefaultGuestAgentClient implements GuestAgentClient, QmpReade
     try {
       writeFrom(guestPath, new java.io.ByteArrayInputStream(data));
     } catch (IOException e) {
-      throw new IllegalStateException(e); // cannot happen with a byte array
+      throw new UncheckedIOException(e); // not from a byte array: the agent's short write
     }
   }
 
@@ -562,16 +574,21 @@ public final class DefaultGuestAgentClient implements GuestAgentClient, QmpReade
   }
 
   @Override
-  public void copyIn(Path localFile, String guestPath) throws IOException {
+  public void copyIn(Path localFile, String guestPath) {
+    // opened before the guest file: a missing local file creates nothing in the guest
     try (InputStream in = Files.newInputStream(localFile)) {
       writeFrom(guestPath, in);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
     }
   }
 
   @Override
-  public void copyOut(String guestPath, Path localFile) throws IOException {
+  public void copyOut(String guestPath, Path localFile) {
     try (OutputStream out = Files.newOutputStream(localFile)) {
       readInto(guestPath, out);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
     }
   }
 }

@@ -596,7 +596,7 @@ public final class DefaultQmpClient implements QmpClient {
       replies.add(reply);
       nc.send(
           cmd.name(),
-          cmd.arguments(),
+          CommandAccess.arguments(cmd),
           false,
           null,
           reply,
@@ -764,6 +764,8 @@ public final class DefaultQmpClient implements QmpClient {
     final long deadline; // System.nanoTime() based; Long.MAX_VALUE: none
     ScheduledFuture<?> timer; // while parked; guarded by lifecycle
     boolean resent;
+    volatile boolean sent; // some attempt was written to a connection
+    volatile JsonNode lastId; // of the last attempt that timed out, if any
 
     Retry(QmpCommand command, CompletableFuture<?> future, Function<JsonNode, ?> binder) {
       this.command = command;
@@ -782,14 +784,7 @@ public final class DefaultQmpClient implements QmpClient {
     }
 
     QmpTimeoutException timedOut() {
-      return new QmpTimeoutException(
-          command.name()
-              + ": no reply within "
-              + Exceptions.human(timeout)
-              + (resent
-                  ? " (sent again after a reconnect)"
-                  : " (the connection was lost and is not back yet)"),
-          timeout);
+      return Exceptions.retryTimeout(command.name(), lastId, timeout, resent);
     }
   }
 
@@ -816,15 +811,28 @@ public final class DefaultQmpClient implements QmpClient {
             return;
           }
           Throwable t = Futures.unwrap(err);
-          if (t != null && t == c.failure) {
+          if (c.failedWith(t)) {
+            if (t instanceof QmpConnectionLostException
+                && ((QmpConnectionLostException) t).commandSent()) {
+              r.sent = true;
+            }
             park(r, c, (QmpCommunicationException) t);
           } else if (t instanceof QmpTimeoutException && r.resent) {
+            r.lastId = ((QmpTimeoutException) t).id();
             r.fail(r.timedOut());
           } else {
             r.fail(t);
           }
         });
-    c.send(r.command.name(), r.command.arguments(), false, null, attempt, r.binder, null, left);
+    c.send(
+        r.command.name(),
+        CommandAccess.arguments(r.command),
+        false,
+        null,
+        attempt,
+        r.binder,
+        null,
+        left);
   }
 
   /**
@@ -859,7 +867,7 @@ public final class DefaultQmpClient implements QmpClient {
       r.resent = true;
       sendRetry(now, r);
     } else {
-      r.fail(cause);
+      r.fail(Exceptions.forCommand(cause, r.sent));
     }
   }
 
@@ -897,7 +905,7 @@ public final class DefaultQmpClient implements QmpClient {
       }
     }
     for (Retry r : toFail) {
-      r.fail(cause);
+      r.fail(Exceptions.forCommand(cause, r.sent));
     }
   }
 
@@ -996,7 +1004,7 @@ public final class DefaultQmpClient implements QmpClient {
 
   private boolean validate(QapiSchema schema, QmpCommand command, CompletableFuture<?> future) {
     try {
-      schema.validateArguments(command.name(), command.arguments());
+      schema.validateArguments(command.name(), CommandAccess.arguments(command));
       warnFeatures(schema, command);
       return true;
     } catch (QmpErrorException e) {
@@ -1021,7 +1029,7 @@ public final class DefaultQmpClient implements QmpClient {
         warnFeature(command.name(), command.name() + " is " + f);
       }
     }
-    ObjectNode args = command.arguments();
+    ObjectNode args = CommandAccess.arguments(command);
     if (args == null || args.isEmpty()) {
       return;
     }
@@ -1092,7 +1100,7 @@ public final class DefaultQmpClient implements QmpClient {
     }
     c.send(
         command.name(),
-        command.arguments(),
+        CommandAccess.arguments(command),
         command.oob(),
         command.fds(),
         future,

@@ -404,6 +404,11 @@ final class Subscription implements EventStream, Flow.Subscription {
   }
 
   @Override
+  public boolean isEnded() {
+    return cancelledOrClosed();
+  }
+
+  @Override
   public CompletableFuture<Void> closeFuture() {
     return closeFuture;
   }
