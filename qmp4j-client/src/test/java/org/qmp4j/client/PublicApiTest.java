@@ -170,6 +170,36 @@ class PublicApiTest {
     assertTrue(e.getMessage().contains("was closed"), e.getMessage());
   }
 
+  @Test
+  void aRetriedQueryFailedWhenTheClientGivesUpSaysItWasWritten() throws Exception {
+    CompletableFuture<JsonNode> read = new CompletableFuture<>();
+    FakeQmpPeer p =
+        FakeQmpPeer.unix(
+            dir,
+            c -> {
+              c.greet();
+              c.negotiate();
+              read.complete(c.read());
+              c.stall();
+            });
+    QmpClient client =
+        track(
+            QmpClient.newBuilder()
+                .address(p.address())
+                .reconnect(
+                    ReconnectPolicy.backoff(Duration.ofMillis(10), Duration.ofMillis(20))
+                        .maxAttempts(2)
+                        .retryQueries(true))
+                .connect());
+    CompletableFuture<JsonNode> query = client.executeAsync("query-status");
+    assertEquals("query-status", read.get(10, TimeUnit.SECONDS).get("execute").asText());
+    p.close(); // the peer goes away for good: the query is parked, then the client gives up
+    QmpConnectionLostException e =
+        assertInstanceOf(QmpConnectionLostException.class, failureOf(query));
+    assertTrue(e.getMessage().contains("gave up reconnecting"), e.getMessage());
+    assertTrue(e.commandSent(), "it was written to the first connection");
+  }
+
   // ------------------------------------------------------------------ item 3: markers
 
   @Test
