@@ -1,20 +1,17 @@
 package org.qmp4j.transport.internal;
 
-import java.io.FileDescriptor;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
-import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import org.qmp4j.transport.QmpAddress;
-import org.qmp4j.transport.QmpConnection;
 
 /** A connection over a socket channel that cannot pass descriptors (JDK unix, TCP). */
-public class SocketConnection implements QmpConnection {
+public class SocketConnection extends WithoutDescriptors {
   /**
    * Heap buffers are read and written at most this many bytes at a time. Channels copy heap buffers
    * through a temporary direct buffer as large as the request, which the JDK then keeps per thread
@@ -99,22 +96,7 @@ public class SocketConnection implements QmpConnection {
   }
 
   @Override
-  public int write(ByteBuffer src, FileDescriptor... fds) throws IOException {
-    if (fds == null || fds.length == 0) {
-      return write(src);
-    }
-    throw new UnsupportedOperationException(cannotPassReason());
-  }
-
-  @Override
-  public int write(ByteBuffer src, int[] fds) throws IOException {
-    if (fds == null || fds.length == 0) {
-      return write(src);
-    }
-    throw new UnsupportedOperationException(cannotPassReason());
-  }
-
-  private String cannotPassReason() {
+  String cannotPassReason() {
     String what = address != null ? address.toString() : "an adopted channel";
     if (address instanceof QmpAddress.Tcp) {
       return "cannot pass file descriptors over "
@@ -125,16 +107,6 @@ public class SocketConnection implements QmpConnection {
         + what
         + ": this connection uses the JDK's unix channels, which lack SCM_RIGHTS; connect with"
         + " TransportOptions.newBuilder().descriptorPassing(true)";
-  }
-
-  @Override
-  public boolean canPassDescriptors() {
-    return false;
-  }
-
-  @Override
-  public List<FileDescriptor> receivedDescriptors() {
-    return List.of();
   }
 
   @Override

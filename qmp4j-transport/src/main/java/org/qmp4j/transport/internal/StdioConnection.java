@@ -1,6 +1,5 @@
 package org.qmp4j.transport.internal;
 
-import java.io.FileDescriptor;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -10,17 +9,15 @@ import java.nio.channels.ClosedChannelException;
 import java.nio.channels.ReadableByteChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.channels.WritableByteChannel;
-import java.util.List;
 import java.util.Optional;
 import org.qmp4j.transport.QmpAddress;
-import org.qmp4j.transport.QmpConnection;
 
 /**
  * A blocking connection over an input and an output stream: standard input and output, or the pipes
  * of a child process. For a {@link java.io.FileInputStream} or {@link java.io.FileOutputStream} the
  * streams' file channels are used, so bytes are not buffered.
  */
-public final class StdioConnection implements QmpConnection {
+public final class StdioConnection extends WithoutDescriptors {
   private final ReadableByteChannel in;
   private final WritableByteChannel out;
   private final OutputStream outStream;
@@ -58,34 +55,6 @@ public final class StdioConnection implements QmpConnection {
     }
     outStream.flush();
     return total;
-  }
-
-  @Override
-  public int write(ByteBuffer src, FileDescriptor... fds) throws IOException {
-    if (fds == null || fds.length == 0) {
-      return write(src);
-    }
-    throw new UnsupportedOperationException(
-        "cannot pass file descriptors over stdio: descriptor passing needs a unix socket");
-  }
-
-  @Override
-  public int write(ByteBuffer src, int[] fds) throws IOException {
-    if (fds == null || fds.length == 0) {
-      return write(src);
-    }
-    throw new UnsupportedOperationException(
-        "cannot pass file descriptors over stdio: descriptor passing needs a unix socket");
-  }
-
-  @Override
-  public boolean canPassDescriptors() {
-    return false;
-  }
-
-  @Override
-  public List<FileDescriptor> receivedDescriptors() {
-    return List.of();
   }
 
   @Override
@@ -145,5 +114,10 @@ public final class StdioConnection implements QmpConnection {
   @Override
   public String toString() {
     return "StdioConnection[" + (open ? "open" : "closed") + "]";
+  }
+
+  @Override
+  String cannotPassReason() {
+    return "cannot pass file descriptors over stdio: descriptor passing needs a unix socket";
   }
 }

@@ -1,7 +1,6 @@
 package org.qmp4j.transport.internal;
 
 import java.io.EOFException;
-import java.io.FileDescriptor;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -16,7 +15,6 @@ import java.security.cert.CertPathValidatorException;
 import java.security.cert.CertificateExpiredException;
 import java.security.cert.CertificateNotYetValidException;
 import java.time.Duration;
-import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
@@ -26,7 +24,6 @@ import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLSocket;
 import org.qmp4j.protocol.QmpConnectionException;
 import org.qmp4j.transport.QmpAddress;
-import org.qmp4j.transport.QmpConnection;
 import org.qmp4j.transport.TransportOptions;
 
 /**
@@ -38,7 +35,7 @@ import org.qmp4j.transport.TransportOptions;
  * TLS socket after it: no {@code close_notify} is sent (QMP frames its own messages, so a truncated
  * stream cannot be mistaken for a complete one, and a close must never wait for a stuck peer).
  */
-public final class TlsConnection implements QmpConnection {
+public final class TlsConnection extends WithoutDescriptors {
   private static final int READ_CHUNK = 16 * 1024;
 
   private final SocketChannel channel;
@@ -339,35 +336,10 @@ public final class TlsConnection implements QmpConnection {
   }
 
   @Override
-  public int write(ByteBuffer src, FileDescriptor... fds) throws IOException {
-    if (fds == null || fds.length == 0) {
-      return write(src);
-    }
-    throw new UnsupportedOperationException(cannotPass());
-  }
-
-  @Override
-  public int write(ByteBuffer src, int[] fds) throws IOException {
-    if (fds == null || fds.length == 0) {
-      return write(src);
-    }
-    throw new UnsupportedOperationException(cannotPass());
-  }
-
-  private String cannotPass() {
+  String cannotPassReason() {
     return "cannot pass file descriptors over "
         + address
         + " (TLS): descriptor passing needs a unix socket";
-  }
-
-  @Override
-  public boolean canPassDescriptors() {
-    return false;
-  }
-
-  @Override
-  public List<FileDescriptor> receivedDescriptors() {
-    return List.of();
   }
 
   @Override
