@@ -93,6 +93,9 @@ public interface QmpClient extends AutoCloseable {
    */
   Duration DEFAULT_COMMAND_TIMEOUT = Duration.ofSeconds(30);
 
+  /** In-band commands on the wire at once while OOB is on, by default: QMP's eight. */
+  int DEFAULT_IN_BAND_WINDOW = 8;
+
   /** Default largest message accepted from the peer: 10 MiB, as libvirt and qemu.qmp. */
   int DEFAULT_MAX_MESSAGE_SIZE = QmpReader.DEFAULT_MAX_MESSAGE_SIZE;
 
@@ -450,6 +453,7 @@ public interface QmpClient extends AutoCloseable {
     private Duration commandTimeout = DEFAULT_COMMAND_TIMEOUT;
     private ReconnectPolicy reconnect = ReconnectPolicy.NEVER;
     private boolean oob = true;
+    private int inBandWindow = DEFAULT_IN_BAND_WINDOW;
     private boolean descriptorPassing;
     private TransportOptions transportOptions;
     private SSLContext tls;
@@ -563,6 +567,22 @@ public interface QmpClient extends AutoCloseable {
     /** Enable out-of-band execution when the server offers it (default true). */
     public Builder oob(boolean enable) {
       this.oob = enable;
+      return this;
+    }
+
+    /**
+     * At most this many in-band commands unanswered on the wire while out-of-band execution is on
+     * (default {@value QmpClient#DEFAULT_IN_BAND_WINDOW}, as QMP's specification asks); further
+     * ones wait in the client, in order, and out-of-band commands overtake them. QEMU queues eight
+     * in-band commands and then stops reading, so with a larger window an out-of-band command may
+     * wait behind in-band ones. A larger window only pays where the round trip, not the peer, is
+     * the limit (a fast peer on an idle machine) and out-of-band commands are not needed promptly.
+     */
+    public Builder inBandWindow(int commands) {
+      if (commands < 1) {
+        throw new IllegalArgumentException("inBandWindow must be at least 1: " + commands);
+      }
+      this.inBandWindow = commands;
       return this;
     }
 
@@ -717,7 +737,8 @@ public interface QmpClient extends AutoCloseable {
               name,
               Map.copyOf(commandTimeouts),
               waitForSocket,
-              stateListener));
+              stateListener,
+              inBandWindow));
     }
 
     /**

@@ -53,6 +53,15 @@ class InBandWindowTest {
 
   @Test
   void withOobOnAnOutOfBandCommandOvertakesInBandCommandsBeyondEight() throws Exception {
+    overtakesBeyond(QmpClient.DEFAULT_IN_BAND_WINDOW, QmpClient.newBuilder());
+  }
+
+  @Test
+  void theWindowCanBeWidened() throws Exception {
+    overtakesBeyond(12, QmpClient.newBuilder().inBandWindow(12));
+  }
+
+  private void overtakesBeyond(int window, QmpClient.Builder builder) throws Exception {
     int inBand = 20;
     CompletableFuture<List<String>> order = new CompletableFuture<>();
     FakeQmpPeer p =
@@ -63,12 +72,12 @@ class InBandWindowTest {
                   c.greet();
                   c.negotiate();
                   List<JsonNode> first = new ArrayList<>();
-                  for (int i = 0; i < 9; i++) {
+                  for (int i = 0; i <= window; i++) {
                     first.add(c.read());
                   }
                   order.complete(names(first));
                   // answer the out-of-band command first, then every in-band one as it comes
-                  JsonNode oob = first.remove(8);
+                  JsonNode oob = first.remove(window);
                   c.reply(oob, "{}");
                   List<JsonNode> rest = new ArrayList<>(first);
                   for (int answered = 0; answered < inBand; answered++) {
@@ -79,7 +88,7 @@ class InBandWindowTest {
                   }
                   c.stall();
                 }));
-    QmpClient client = track(QmpClient.newBuilder().address(p.address()).connect());
+    QmpClient client = track(builder.address(p.address()).connect());
     assertTrue(client.oobEnabled());
     List<CompletableFuture<JsonNode>> futures = new ArrayList<>();
     for (int i = 0; i < inBand; i++) {
@@ -87,7 +96,7 @@ class InBandWindowTest {
     }
     CompletableFuture<JsonNode> oob = client.executeAsync(QmpCommand.of("yank").withOob(true));
     List<String> expected = new ArrayList<>();
-    for (int i = 0; i < 8; i++) {
+    for (int i = 0; i < window; i++) {
       expected.add("query-status");
     }
     expected.add("oob:yank");

@@ -34,7 +34,8 @@ public record ClientConfig(
     String name,
     Map<String, Duration> commandTimeouts,
     boolean waitForSocket,
-    Consumer<ConnectionState> stateListener) {
+    Consumer<ConnectionState> stateListener,
+    int inBandWindow) {
 
   /**
    * The timeout of {@code command} unless it has its own: the per-command table, else the default.

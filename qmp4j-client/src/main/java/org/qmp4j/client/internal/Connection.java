@@ -169,13 +169,6 @@ final class Connection implements QmpReader.Handler, Runnable, ReplySource {
 
   private static final FileDescriptor[] NO_FDS = new FileDescriptor[0];
 
-  /**
-   * In-band commands on the wire at once while out-of-band execution is on. QMP's specification
-   * asks for at most eight: QEMU queues eight and then stops reading, so an out-of-band command
-   * written behind more would wait for them after all.
-   */
-  static final int IN_BAND_WINDOW = 8;
-
   private final Owner owner;
   private final ClientConfig config;
   private final String name;
@@ -716,14 +709,16 @@ final class Connection implements QmpReader.Handler, Runnable, ReplySource {
   }
 
   /**
-   * At most {@link #IN_BAND_WINDOW} in-band commands while OOB is on, and one command carrying
-   * descriptors at a time: QEMU keeps the descriptors of one message until a command takes them and
-   * drops them when the next message with descriptors arrives, and with OOB on it reads (and
-   * queues) commands ahead of running them, so a second command's descriptors would replace the
-   * first's before it ran. Under {@code admission}.
+   * At most {@code config.inBandWindow()} in-band commands while OOB is on (QMP's specification
+   * asks for at most eight: QEMU queues eight and then stops reading, so an out-of-band command
+   * written behind more would wait for them after all), and one command carrying descriptors at a
+   * time: QEMU keeps the descriptors of one message until a command takes them and drops them when
+   * the next message with descriptors arrives, and with OOB on it reads (and queues) commands ahead
+   * of running them, so a second command's descriptors would replace the first's before it ran.
+   * Under {@code admission}.
    */
   private boolean mayGo(Outgoing o) {
-    return (!oob || inBandOnWire < IN_BAND_WINDOW) && (o.fds.length == 0 || !fdsOnWire);
+    return (!oob || inBandOnWire < config.inBandWindow()) && (o.fds.length == 0 || !fdsOnWire);
   }
 
   private void onWire(Outgoing o) {
