@@ -213,7 +213,6 @@ final class Connection implements QmpReader.Handler, Runnable, ReplySource {
   private final ArrayDeque<Outgoing> held = new ArrayDeque<>();
   private int inBandOnWire;
   private boolean fdsOnWire;
-  private volatile boolean admittedUnflushed; // held commands queued by replies, not yet written
   private final AtomicLong sweepAt = new AtomicLong(Long.MAX_VALUE);
   private final AtomicBoolean heartbeatInFlight = new AtomicBoolean();
   private final boolean canPassFds;
@@ -732,11 +731,9 @@ final class Connection implements QmpReader.Handler, Runnable, ReplySource {
 
   /**
    * Moves held commands that may go now to the write queue, in order; drops those that timed out or
-   * were cancelled while held (they were never sent). Under {@code admission}. Returns whether any
-   * was queued: the caller then flushes, outside the write lock.
+   * were cancelled while held (they were never sent). Under {@code admission}.
    */
-  private boolean admitHeld() {
-    boolean queued = false;
+  private void admitHeld() {
     Outgoing o;
     while ((o = held.peek()) != null) {
       if (o.pending.future.isDone()) {
@@ -750,9 +747,7 @@ final class Connection implements QmpReader.Handler, Runnable, ReplySource {
       held.poll();
       onWire(o);
       queue.add(o);
-      queued = true;
     }
-    return queued;
   }
 
   /** Writes what is queued unless another thread is doing so (it will write ours too). */
@@ -868,25 +863,27 @@ final class Connection implements QmpReader.Handler, Runnable, ReplySource {
   }
 
   /**
-   * Bookkeeping when a pending command leaves the map. Returns whether held commands were queued
-   * for writing in its place; the caller then {@link #flush flushes}, unless it holds the write
-   * lock or the connection has failed.
+   * Bookkeeping when a pending command leaves the map: held commands that may go in its place are
+   * queued for writing, which the reading thread does once the read is handled ({@link
+   * #flushAdmitted}); a writer that holds the write lock writes them in the same loop.
    */
-  private boolean settled(Pending p) {
+  private void settled(Pending p) {
     if (p.oob) {
       oobOutstanding.decrementAndGet();
-      return false;
+      return;
     }
     synchronized (admission) {
       if (!p.onWire) {
-        return false; // held, never written
+        return; // held, never written
       }
       p.onWire = false;
       inBandOnWire--;
       if (p.carriesFds) {
         fdsOnWire = false;
       }
-      return !held.isEmpty() && admitHeld();
+      if (!held.isEmpty()) {
+        admitHeld();
+      }
     }
   }
 
@@ -1149,7 +1146,7 @@ final class Connection implements QmpReader.Handler, Runnable, ReplySource {
       unmatched(value, id);
       return;
     }
-    boolean admitted = settled(p);
+    settled(p); // what it admitted is written once the read that brought this reply is handled
     if (p.future.isDone()) {
       LOG.debug(
           "{}: discarding the late reply to {} (id {}): it timed out or was cancelled",
@@ -1161,9 +1158,6 @@ final class Connection implements QmpReader.Handler, Runnable, ReplySource {
     } else {
       p.complete(value, null, (QmpErrorReply) message);
     }
-    if (admitted) {
-      admittedUnflushed = true; // written once the read that brought this reply is handled
-    }
   }
 
   /**
@@ -1171,10 +1165,7 @@ final class Connection implements QmpReader.Handler, Runnable, ReplySource {
    * handled: one write for all of them, after their callers were completed.
    */
   private void flushAdmitted() {
-    if (admittedUnflushed) {
-      admittedUnflushed = false;
-      flush();
-    }
+    flush(); // a no-op unless something is queued
   }
 
   private void unmatched(ObjectNode value, JsonNode id) {
@@ -1228,9 +1219,7 @@ final class Connection implements QmpReader.Handler, Runnable, ReplySource {
       return;
     }
     if (pending.remove(oldest.id) != null) {
-      if (settled(oldest)) {
-        flush();
-      }
+      settled(oldest);
       LOG.warn(
           "{}: the reply to {} (id {}) exceeds {} bytes; failing that command",
           name,

@@ -573,6 +573,7 @@ public final class DefaultQmpClient implements QmpClient {
         reconnectThread = null;
       }
       releaseHeld(data);
+      resendParked(nc); // parked while the resync ran (a late failure on the old connection)
       nc.startHeartbeat();
       LOG.info("{}: reconnected after {} attempt(s)", name, attempt);
       return;
@@ -842,7 +843,11 @@ public final class DefaultQmpClient implements QmpClient {
   private void park(Retry r, Connection lost, QmpCommunicationException cause) {
     Connection now = null;
     synchronized (lifecycle) {
-      if (!closed && state == ConnectionState.RECONNECTING) {
+      // The connection publishes its failure before the client learns of it (markLost): a retry
+      // that failed on it in between is parked too, if the client will reconnect.
+      boolean willReconnect =
+          conn == lost && config.reconnect().enabled() && config.connection() == null;
+      if (!closed && (state == ConnectionState.RECONNECTING || willReconnect)) {
         parked.add(r);
         if (r.deadline != Long.MAX_VALUE) {
           r.timer =
