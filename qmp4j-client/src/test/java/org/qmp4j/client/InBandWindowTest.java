@@ -234,6 +234,21 @@ class InBandWindowTest {
     }
     expected.add("query-name"); // "stop" never went out
     assertEquals(expected, seen);
+    assertTrue(t.getMessage().contains("not yet written"), t.getMessage());
+  }
+
+  @Test
+  void anOutOfBandCommandCannotCarryDescriptors() throws Exception {
+    FakeQmpPeer p = track(FakeQmpPeer.unix(dir, FakeQmpPeer::echoLoop));
+    QmpClient client =
+        track(QmpClient.newBuilder().address(p.address()).descriptorPassing(true).connect());
+    try (FileOutputStream out = new FileOutputStream(dir.resolve("f").toFile())) {
+      CompletableFuture<JsonNode> f =
+          client.executeAsync(
+              QmpCommand.of("getfd", Map.of("fdname", "x")).withOob(true).withFds(out.getFD()));
+      Throwable t = assertThrowsCause(f, IllegalArgumentException.class);
+      assertTrue(t.getMessage().contains("cannot carry file descriptors"), t.getMessage());
+    }
   }
 
   private static Throwable assertThrowsCause(CompletableFuture<?> f, Class<?> type)

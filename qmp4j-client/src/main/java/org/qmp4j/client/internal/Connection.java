@@ -915,7 +915,7 @@ final class Connection implements QmpReader.Handler, Runnable, ReplySource {
       }
       if (p.deadline - now <= 0) {
         // Stays in the map until its reply comes, so that the reply is recognised and dropped.
-        p.fail(Exceptions.commandTimeout(p.command, p.id, p.timeout));
+        p.fail(Exceptions.commandTimeout(p.command, p.id, p.timeout, p.writeSeq != Long.MAX_VALUE));
       } else if (p.deadline < next) {
         next = p.deadline;
       }

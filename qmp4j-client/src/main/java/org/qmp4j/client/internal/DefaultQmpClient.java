@@ -1162,6 +1162,16 @@ public final class DefaultQmpClient implements QmpClient {
                   + " offer 'oob', or the client was built with oob(false))"));
       return false;
     }
+    if (command.oob() && !command.fds().isEmpty()) {
+      // QEMU drops a message's unclaimed descriptors when the next message with descriptors
+      // arrives; an out-of-band command overtakes the in-band one whose descriptors QEMU holds.
+      future.completeExceptionally(
+          new IllegalArgumentException(
+              command.name()
+                  + ": an out-of-band command cannot carry file descriptors (it would overtake the"
+                  + " in-band command whose descriptors QEMU holds)"));
+      return false;
+    }
     if (!command.fds().isEmpty() && !c.transport.canPassDescriptors()) {
       future.completeExceptionally(
           new UnsupportedOperationException(

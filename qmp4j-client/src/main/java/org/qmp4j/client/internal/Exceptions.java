@@ -25,9 +25,17 @@ final class Exceptions {
     return QmpErrorException.of(e.errorClass(), e.desc(), null, command);
   }
 
-  static QmpTimeoutException commandTimeout(String command, long id, Duration timeout) {
+  static QmpTimeoutException commandTimeout(
+      String command, long id, Duration timeout, boolean written) {
     return new QmpTimeoutException(
-        command + ": no reply within " + human(timeout) + " (request id " + id + ")",
+        command
+            + ": no reply within "
+            + human(timeout)
+            + " (request id "
+            + id
+            + (written
+                ? ")"
+                : ", not yet written when it timed out: it waited behind other commands)"),
         timeout,
         command,
         LongNode.valueOf(id));
