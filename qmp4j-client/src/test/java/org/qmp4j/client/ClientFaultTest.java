@@ -25,8 +25,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.qmp4j.protocol.QmpConnectionException;
 import org.qmp4j.protocol.QmpEvent;
@@ -37,28 +37,16 @@ import org.qmp4j.protocol.QmpProtocolException;
 class ClientFaultTest {
 
   @TempDir Path dir;
-  private final List<AutoCloseable> closeMe = new ArrayList<>();
-
-  @AfterEach
-  void cleanUp() throws Exception {
-    for (int i = closeMe.size() - 1; i >= 0; i--) {
-      closeMe.get(i).close();
-    }
-  }
+  @RegisterExtension final Closer closer = new Closer();
 
   private FakeQmpPeer peer(FakeQmpPeer.Script script) {
     FakeQmpPeer p = FakeQmpPeer.unix(dir, script);
-    closeMe.add(p);
+    closer.track(p);
     return p;
   }
 
   private QmpClient.Builder client(FakeQmpPeer p) {
     return QmpClient.newBuilder().address(p.address()).connectTimeout(Duration.ofSeconds(5));
-  }
-
-  private QmpClient track(QmpClient c) {
-    closeMe.add(c);
-    return c;
   }
 
   private static Throwable failure(CompletableFuture<?> f) throws Exception {
@@ -116,7 +104,7 @@ class ClientFaultTest {
               c.stall();
             });
     QmpClient c =
-        track(
+        closer.track(
             client(p)
                 .heartbeat(Duration.ofMillis(100), Duration.ofMillis(200))
                 .commandTimeout(QmpCommand.NO_TIMEOUT)
@@ -154,7 +142,7 @@ class ClientFaultTest {
               c.write("this is not json\r\n");
               c.stall();
             });
-    QmpClient c = track(client(p).connect());
+    QmpClient c = closer.track(client(p).connect());
     Throwable t = failure(c.executeAsync("query-status"));
     assertInstanceOf(QmpProtocolException.class, t);
     assertTrue(t.getMessage().contains("broke the QMP protocol"), t.getMessage());
@@ -199,7 +187,7 @@ class ClientFaultTest {
               c.reply(after, "{\"ok\": true}");
               c.stall();
             });
-    QmpClient c = track(client(p).connect());
+    QmpClient c = closer.track(client(p).connect());
     JsonNode big = c.execute("big");
     // the whole reply is exactly the limit: the data is that less the envelope and the id
     int envelope = "{\"return\": {\"data\": \"\"}, \"id\": }".length();
@@ -224,7 +212,7 @@ class ClientFaultTest {
               c.write("{\"return\": {\"status\": \"runn");
               c.close();
             });
-    QmpClient c = track(client(p).connect());
+    QmpClient c = closer.track(client(p).connect());
     CompletableFuture<JsonNode> second = c.executeAsync("query-name");
     Throwable t = failure(c.executeAsync("query-status"));
     assertInstanceOf(QmpConnectionLostException.class, t);
@@ -257,7 +245,7 @@ class ClientFaultTest {
               c.reply(q, "{\"status\": \"running\"}");
               c.stall();
             });
-    QmpClient c = track(client(p).build());
+    QmpClient c = closer.track(client(p).build());
     List<String> seen = new CopyOnWriteArrayList<>();
     CountDownLatch four = new CountDownLatch(4);
     c.subscribe(
@@ -313,7 +301,7 @@ class ClientFaultTest {
                 c.reply(req, "{\"pong\": true}");
               }
             });
-    QmpClient c = track(client(p).connect());
+    QmpClient c = closer.track(client(p).connect());
     AtomicLong slowSeen = new AtomicLong();
     AtomicLong slowDroppedMarkers = new AtomicLong();
     AtomicBoolean hurry = new AtomicBoolean();
@@ -416,7 +404,7 @@ class ClientFaultTest {
               c.reply(go, "{}");
               c.stall();
             });
-    QmpClient c = track(client(p).connect());
+    QmpClient c = closer.track(client(p).connect());
     EventStream newest = c.events().capacity(3).overflow(OverflowPolicy.DROP_NEWEST).stream();
     EventStream oldest = c.events().capacity(3).overflow(OverflowPolicy.DROP_OLDEST).stream();
     EventStream failing = c.events().capacity(3).overflow(OverflowPolicy.FAIL_SUBSCRIBER).stream();
@@ -462,7 +450,7 @@ class ClientFaultTest {
               c.stall();
             });
     List<JsonNode> unmatched = new CopyOnWriteArrayList<>();
-    QmpClient c = track(client(p).unmatchedReplyHandler(unmatched::add).connect());
+    QmpClient c = closer.track(client(p).unmatchedReplyHandler(unmatched::add).connect());
     assertTrue(c.execute("query-status").get("mine").asBoolean());
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
     while (unmatched.size() < 3 && System.nanoTime() < deadline) {
@@ -495,7 +483,7 @@ class ClientFaultTest {
               c.stall();
             });
     List<JsonNode> unmatched = new CopyOnWriteArrayList<>();
-    QmpClient c = track(client(p).unmatchedReplyHandler(unmatched::add).connect());
+    QmpClient c = closer.track(client(p).unmatchedReplyHandler(unmatched::add).connect());
     CompletableFuture<JsonNode> first = c.executeAsync("first");
     CompletableFuture<JsonNode> second = c.executeAsync("second");
     CompletableFuture<JsonNode> third =
@@ -534,7 +522,7 @@ class ClientFaultTest {
     try (QmpClient withOob = client(p).connect()) {
       assertTrue(withOob.oobEnabled());
     }
-    QmpClient c = track(client(p).oob(false).connect());
+    QmpClient c = closer.track(client(p).oob(false).connect());
     // the default asks for it, oob(false) does not (recorded by the peer before it replied)
     assertEquals(2, p.connections().size());
     assertEquals(
@@ -589,7 +577,7 @@ class ClientFaultTest {
               }
             });
     QmpClient c =
-        track(
+        closer.track(
             client(p)
                 .reconnect(ReconnectPolicy.backoff(Duration.ofMillis(20), Duration.ofMillis(100)))
                 .build());
@@ -618,7 +606,7 @@ class ClientFaultTest {
               c.close();
             });
     QmpClient c =
-        track(
+        closer.track(
             client(p)
                 .reconnect(
                     ReconnectPolicy.backoff(Duration.ofMillis(10), Duration.ofMillis(20))

@@ -16,7 +16,6 @@ import java.nio.channels.ServerSocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -25,8 +24,8 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.qmp4j.protocol.QmpConnectionException;
 import org.qmp4j.server.MonitorOptions;
@@ -37,24 +36,12 @@ import org.qmp4j.transport.QmpAddress;
 class ClientOptionsTest {
 
   @TempDir Path dir;
-  private final List<AutoCloseable> closeMe = new ArrayList<>();
-
-  @AfterEach
-  void cleanUp() throws Exception {
-    for (int i = closeMe.size() - 1; i >= 0; i--) {
-      closeMe.get(i).close();
-    }
-  }
+  @RegisterExtension final Closer closer = new Closer();
 
   private FakeQmpPeer peer(FakeQmpPeer.Script script) {
     FakeQmpPeer p = FakeQmpPeer.unix(dir, script);
-    closeMe.add(p);
+    closer.track(p);
     return p;
-  }
-
-  private <T extends AutoCloseable> T track(T c) {
-    closeMe.add(c);
-    return c;
   }
 
   private static Throwable failure(CompletableFuture<?> f) {
@@ -77,7 +64,7 @@ class ClientOptionsTest {
     List<ConnectionState> fromBuilder = new CopyOnWriteArrayList<>();
     List<String> threads = new CopyOnWriteArrayList<>();
     QmpClient c =
-        track(
+        closer.track(
             QmpClient.newBuilder()
                 .address(p.address())
                 .name("states")
@@ -256,7 +243,7 @@ class ClientOptionsTest {
                     req, "\"output of " + req.at("/arguments/command-line").asText() + "\\r\\n\"");
               }
             });
-    QmpClient c = track(QmpClient.newBuilder().address(p.address()).connect());
+    QmpClient c = closer.track(QmpClient.newBuilder().address(p.address()).connect());
     assertEquals("output of info version\r\n", c.humanMonitorCommand("info version"));
     assertEquals("output of info registers\r\n", c.humanMonitorCommand("info registers", 1));
     List<JsonNode> got = p.connections().get(0).received;
@@ -276,7 +263,7 @@ class ClientOptionsTest {
               c.stall(); // answers nothing
             });
     QmpClient c =
-        track(
+        closer.track(
             QmpClient.newBuilder()
                 .address(p.address())
                 .commandTimeout(Duration.ofSeconds(30))
@@ -299,7 +286,7 @@ class ClientOptionsTest {
 
   @Test
   void aTcpPortThatNeverGreetsHintsAtTls() {
-    FakeQmpPeer p = track(FakeQmpPeer.tcp(FakeQmpPeer.Conn::stall));
+    FakeQmpPeer p = closer.track(FakeQmpPeer.tcp(FakeQmpPeer.Conn::stall));
     QmpConnectionException e =
         assertThrows(
             QmpConnectionException.class,

@@ -15,8 +15,8 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -28,19 +28,7 @@ import org.junit.jupiter.api.io.TempDir;
 class InBandWindowTest {
 
   @TempDir Path dir;
-  private final List<AutoCloseable> closeMe = new ArrayList<>();
-
-  @AfterEach
-  void cleanUp() throws Exception {
-    for (int i = closeMe.size() - 1; i >= 0; i--) {
-      closeMe.get(i).close();
-    }
-  }
-
-  private <T extends AutoCloseable> T track(T c) {
-    closeMe.add(c);
-    return c;
-  }
+  @RegisterExtension final Closer closer = new Closer();
 
   /** Names of the commands in the order the peer read them. */
   private static List<String> names(List<JsonNode> requests) {
@@ -65,7 +53,7 @@ class InBandWindowTest {
     int inBand = 20;
     CompletableFuture<List<String>> order = new CompletableFuture<>();
     FakeQmpPeer p =
-        track(
+        closer.track(
             FakeQmpPeer.unix(
                 dir,
                 c -> {
@@ -88,7 +76,7 @@ class InBandWindowTest {
                   }
                   c.stall();
                 }));
-    QmpClient client = track(builder.address(p.address()).connect());
+    QmpClient client = closer.track(builder.address(p.address()).connect());
     assertTrue(client.oobEnabled());
     List<CompletableFuture<JsonNode>> futures = new ArrayList<>();
     for (int i = 0; i < inBand; i++) {
@@ -112,7 +100,7 @@ class InBandWindowTest {
     int inBand = 20;
     CompletableFuture<List<String>> read = new CompletableFuture<>();
     FakeQmpPeer p =
-        track(
+        closer.track(
             FakeQmpPeer.unix(
                 dir,
                 c -> {
@@ -128,7 +116,8 @@ class InBandWindowTest {
                   }
                   c.stall();
                 }));
-    QmpClient client = track(QmpClient.newBuilder().address(p.address()).oob(false).connect());
+    QmpClient client =
+        closer.track(QmpClient.newBuilder().address(p.address()).oob(false).connect());
     assertFalse(client.oobEnabled());
     List<CompletableFuture<JsonNode>> futures = new ArrayList<>();
     for (int i = 0; i < inBand; i++) {
@@ -144,7 +133,7 @@ class InBandWindowTest {
   void aCommandWithDescriptorsWaitsForTheReplyToThePreviousOne() throws Exception {
     List<String> events = new CopyOnWriteArrayList<>();
     FakeQmpPeer p =
-        track(
+        closer.track(
             FakeQmpPeer.unix(
                 dir,
                 c -> {
@@ -164,7 +153,7 @@ class InBandWindowTest {
                   c.stall();
                 }));
     QmpClient client =
-        track(QmpClient.newBuilder().address(p.address()).descriptorPassing(true).connect());
+        closer.track(QmpClient.newBuilder().address(p.address()).descriptorPassing(true).connect());
     try (FileOutputStream out = new FileOutputStream(dir.resolve("f").toFile())) {
       List<CompletableFuture<JsonNode>> futures = new ArrayList<>();
       for (int i = 0; i < 3; i++) {
@@ -192,7 +181,7 @@ class InBandWindowTest {
     List<String> seen = new CopyOnWriteArrayList<>();
     CompletableFuture<Void> release = new CompletableFuture<>();
     FakeQmpPeer p =
-        track(
+        closer.track(
             FakeQmpPeer.unix(
                 dir,
                 c -> {
@@ -213,7 +202,7 @@ class InBandWindowTest {
                   c.reply(next, "{}");
                   c.stall();
                 }));
-    QmpClient client = track(QmpClient.newBuilder().address(p.address()).connect());
+    QmpClient client = closer.track(QmpClient.newBuilder().address(p.address()).connect());
     List<CompletableFuture<JsonNode>> first = new ArrayList<>();
     for (int i = 0; i < 8; i++) {
       first.add(client.executeAsync("query-status"));
@@ -239,9 +228,9 @@ class InBandWindowTest {
 
   @Test
   void anOutOfBandCommandCannotCarryDescriptors() throws Exception {
-    FakeQmpPeer p = track(FakeQmpPeer.unix(dir, FakeQmpPeer::echoLoop));
+    FakeQmpPeer p = closer.track(FakeQmpPeer.unix(dir, FakeQmpPeer::echoLoop));
     QmpClient client =
-        track(QmpClient.newBuilder().address(p.address()).descriptorPassing(true).connect());
+        closer.track(QmpClient.newBuilder().address(p.address()).descriptorPassing(true).connect());
     try (FileOutputStream out = new FileOutputStream(dir.resolve("f").toFile())) {
       CompletableFuture<JsonNode> f =
           client.executeAsync(

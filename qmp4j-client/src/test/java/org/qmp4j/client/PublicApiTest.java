@@ -29,8 +29,8 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.qmp4j.protocol.QmpConnectionException;
 import org.qmp4j.protocol.QmpEvent;
@@ -44,19 +44,7 @@ import org.qmp4j.protocol.QmpJson;
 class PublicApiTest {
 
   @TempDir Path dir;
-  private final List<AutoCloseable> closeMe = new ArrayList<>();
-
-  @AfterEach
-  void cleanUp() throws Exception {
-    for (int i = closeMe.size() - 1; i >= 0; i--) {
-      closeMe.get(i).close();
-    }
-  }
-
-  private <T extends AutoCloseable> T track(T c) {
-    closeMe.add(c);
-    return c;
-  }
+  @RegisterExtension final Closer closer = new Closer();
 
   private static Throwable failureOf(CompletableFuture<?> f) throws Exception {
     ExecutionException e =
@@ -70,7 +58,7 @@ class PublicApiTest {
   void aCommandTimeoutNamesTheCommandAndTheIdThatWentOnTheWire() throws Exception {
     CompletableFuture<JsonNode> seen = new CompletableFuture<>();
     FakeQmpPeer p =
-        track(
+        closer.track(
             FakeQmpPeer.unix(
                 dir,
                 c -> {
@@ -79,7 +67,7 @@ class PublicApiTest {
                   seen.complete(c.read()); // and never answer
                   c.stall();
                 }));
-    QmpClient client = track(QmpClient.newBuilder().address(p.address()).connect());
+    QmpClient client = closer.track(QmpClient.newBuilder().address(p.address()).connect());
     QmpTimeoutException e =
         assertThrows(
             QmpTimeoutException.class,
@@ -95,8 +83,8 @@ class PublicApiTest {
 
   @Test
   void anAwaitedEventThatNeverComesNamesTheCommandAndNoId() {
-    FakeQmpPeer p = track(FakeQmpPeer.unix(dir, FakeQmpPeer::echoLoop));
-    QmpClient client = track(QmpClient.newBuilder().address(p.address()).connect());
+    FakeQmpPeer p = closer.track(FakeQmpPeer.unix(dir, FakeQmpPeer::echoLoop));
+    QmpClient client = closer.track(QmpClient.newBuilder().address(p.address()).connect());
     QmpTimeoutException e =
         assertThrows(
             QmpTimeoutException.class,
@@ -113,7 +101,7 @@ class PublicApiTest {
   void commandsLostWithTheConnectionSayWhetherTheyWereWritten() throws Exception {
     CompletableFuture<List<Long>> read = new CompletableFuture<>();
     FakeQmpPeer p =
-        track(
+        closer.track(
             FakeQmpPeer.unix(
                 dir,
                 c -> {
@@ -126,7 +114,7 @@ class PublicApiTest {
                   read.complete(ids);
                   c.close(); // without answering any
                 }));
-    QmpClient client = track(QmpClient.newBuilder().address(p.address()).connect());
+    QmpClient client = closer.track(QmpClient.newBuilder().address(p.address()).connect());
     assertTrue(client.oobEnabled());
     List<CompletableFuture<JsonNode>> futures = new ArrayList<>();
     for (int i = 0; i < 11; i++) {
@@ -151,7 +139,7 @@ class PublicApiTest {
   void commandsFailedByClosingTheClientSayWhetherTheyWereWritten() throws Exception {
     CompletableFuture<JsonNode> read = new CompletableFuture<>();
     FakeQmpPeer p =
-        track(
+        closer.track(
             FakeQmpPeer.unix(
                 dir,
                 c -> {
@@ -183,7 +171,7 @@ class PublicApiTest {
               c.stall();
             });
     QmpClient client =
-        track(
+        closer.track(
             QmpClient.newBuilder()
                 .address(p.address())
                 .reconnect(
@@ -206,7 +194,7 @@ class PublicApiTest {
   void theGapMarkerReachesAFilteredSubscriptionWithExactlyTheDocumentedMembers() throws Exception {
     AtomicInteger connection = new AtomicInteger();
     FakeQmpPeer p =
-        track(
+        closer.track(
             FakeQmpPeer.unix(
                 dir,
                 c -> {
@@ -221,7 +209,7 @@ class PublicApiTest {
     LinkedBlockingQueue<QmpEvent> got = new LinkedBlockingQueue<>();
     AtomicInteger predicateCalls = new AtomicInteger();
     QmpClient client =
-        track(
+        closer.track(
             QmpClient.newBuilder()
                 .address(p.address())
                 .reconnect(ReconnectPolicy.backoff(Duration.ofMillis(20), Duration.ofMillis(100)))
@@ -260,7 +248,7 @@ class PublicApiTest {
   @Test
   void anEmptyPollIsATimeoutUntilTheStreamHasEndedAndIsDrained() throws Exception {
     FakeQmpPeer p =
-        track(
+        closer.track(
             FakeQmpPeer.unix(
                 dir,
                 c -> {
@@ -273,7 +261,7 @@ class PublicApiTest {
                   }
                 }));
     QmpClient client = QmpClient.newBuilder().address(p.address()).connect();
-    EventStream events = track(client.events().names("RTC_CHANGE").stream());
+    EventStream events = closer.track(client.events().names("RTC_CHANGE").stream());
     assertTrue(events.poll(Duration.ofMillis(50)).isEmpty());
     assertFalse(events.isEnded(), "a timeout, not the end");
     client.execute("emit"); // the event comes before the reply: queued when this returns
@@ -295,7 +283,7 @@ class PublicApiTest {
   void aStreamThatEndedWithTheConnectionThrowsFromPollAndIterator() throws Exception {
     CompletableFuture<Void> hangUp = new CompletableFuture<>();
     FakeQmpPeer p =
-        track(
+        closer.track(
             FakeQmpPeer.unix(
                 dir,
                 c -> {
@@ -304,8 +292,8 @@ class PublicApiTest {
                   hangUp.get(10, TimeUnit.SECONDS);
                   c.close();
                 }));
-    QmpClient client = track(QmpClient.newBuilder().address(p.address()).connect());
-    EventStream events = track(client.events().stream());
+    QmpClient client = closer.track(QmpClient.newBuilder().address(p.address()).connect());
+    EventStream events = closer.track(client.events().stream());
     hangUp.complete(null);
     assertThrows(QmpConnectionLostException.class, () -> events.poll(Duration.ofSeconds(10)));
     assertTrue(events.isEnded());
@@ -325,8 +313,8 @@ class PublicApiTest {
     assertFalse(cmd.arguments() == cmd.arguments(), "a copy each time");
     assertNull(QmpCommand.of("stop").arguments());
     // and what goes on the wire is the command's own arguments
-    FakeQmpPeer p = track(FakeQmpPeer.unix(dir, FakeQmpPeer::echoLoop));
-    QmpClient client = track(QmpClient.newBuilder().address(p.address()).connect());
+    FakeQmpPeer p = closer.track(FakeQmpPeer.unix(dir, FakeQmpPeer::echoLoop));
+    QmpClient client = closer.track(QmpClient.newBuilder().address(p.address()).connect());
     assertEquals("nic1", client.execute(cmd).get("id").asText());
   }
 
@@ -336,8 +324,8 @@ class PublicApiTest {
 
   @Test
   void genericTypesBindThroughTheStringOverloads() throws Exception {
-    FakeQmpPeer p = track(FakeQmpPeer.unix(dir, FakeQmpPeer::echoLoop));
-    QmpClient client = track(QmpClient.newBuilder().address(p.address()).connect());
+    FakeQmpPeer p = closer.track(FakeQmpPeer.unix(dir, FakeQmpPeer::echoLoop));
+    QmpClient client = closer.track(QmpClient.newBuilder().address(p.address()).connect());
     Map<String, List<Pair>> args = Map.of("pairs", List.of(new Pair("a", 1), new Pair("b", 2)));
     TypeReference<Map<String, List<Pair>>> type = new TypeReference<>() {};
     assertEquals(args, client.execute("echo", args, type));
@@ -348,7 +336,7 @@ class PublicApiTest {
   void getfdAndAddFdHaveAsyncForms() throws Exception {
     LinkedBlockingQueue<JsonNode> requests = new LinkedBlockingQueue<>();
     FakeQmpPeer p =
-        track(
+        closer.track(
             FakeQmpPeer.unix(
                 dir,
                 c -> {
@@ -365,7 +353,7 @@ class PublicApiTest {
                   }
                 }));
     QmpClient client =
-        track(QmpClient.newBuilder().address(p.address()).descriptorPassing(true).connect());
+        closer.track(QmpClient.newBuilder().address(p.address()).descriptorPassing(true).connect());
     try (FileOutputStream out = new FileOutputStream(dir.resolve("f").toFile())) {
       assertNull(client.getfdAsync("fd0", out.getFD()).get(10, TimeUnit.SECONDS));
       assertEquals("{\"fdname\":\"fd0\"}", requests.take().get("arguments").toString());

@@ -16,8 +16,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.qmp4j.protocol.QmpEvent;
 
@@ -29,24 +29,12 @@ import org.qmp4j.protocol.QmpEvent;
 class ReconnectResyncTest {
 
   @TempDir Path dir;
-  private final List<AutoCloseable> closeMe = new ArrayList<>();
-
-  @AfterEach
-  void cleanUp() throws Exception {
-    for (int i = closeMe.size() - 1; i >= 0; i--) {
-      closeMe.get(i).close();
-    }
-  }
+  @RegisterExtension final Closer closer = new Closer();
 
   private FakeQmpPeer peer(FakeQmpPeer.Script script) {
     FakeQmpPeer p = FakeQmpPeer.unix(dir, script);
-    closeMe.add(p);
+    closer.track(p);
     return p;
-  }
-
-  private QmpClient track(QmpClient c) {
-    closeMe.add(c);
-    return c;
   }
 
   private static ReconnectPolicy fast() {
@@ -98,7 +86,7 @@ class ReconnectResyncTest {
               answerAll(c);
             });
     QmpClient c =
-        track(
+        closer.track(
             QmpClient.newBuilder()
                 .address(p.address())
                 .reconnect(fast().resync("query-status", "query-bogus"))
@@ -148,7 +136,7 @@ class ReconnectResyncTest {
               }
             });
     QmpClient c =
-        track(
+        closer.track(
             QmpClient.newBuilder()
                 .address(p.address())
                 .reconnect(fast().resync("query-status"))
@@ -180,7 +168,7 @@ class ReconnectResyncTest {
               }
             });
     QmpClient c =
-        track(
+        closer.track(
             QmpClient.newBuilder()
                 .address(p.address())
                 .commandTimeout("query-jobs", Duration.ofMillis(200))
@@ -284,7 +272,7 @@ class ReconnectResyncTest {
               }
             });
     QmpClient c =
-        track(
+        closer.track(
             QmpClient.newBuilder()
                 .address(p.address())
                 .reconnect(fast().retryQueries(true))
@@ -324,7 +312,7 @@ class ReconnectResyncTest {
               answerAll(c);
             });
     QmpClient c =
-        track(
+        closer.track(
             QmpClient.newBuilder()
                 .address(p.address())
                 .reconnect(
