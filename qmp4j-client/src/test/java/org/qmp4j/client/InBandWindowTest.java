@@ -16,6 +16,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -224,6 +225,56 @@ class InBandWindowTest {
     expected.add("query-name"); // "stop" never went out
     assertEquals(expected, seen);
     assertTrue(t.getMessage().contains("not yet written"), t.getMessage());
+  }
+
+  /**
+   * A large command admitted by a reply is written by the thread that read the reply. A peer that
+   * stops reading while its own output is blocked (it floods events first) must not stall it: the
+   * writing thread keeps reading while it waits for the socket to take more.
+   */
+  @Test
+  @Timeout(60) // without the fix both sides wait for each other forever
+  void aLargeCommandAdmittedByAReplyIsWrittenWhileThePeerFloodsEvents() throws Exception {
+    int flood = 20_000;
+    int size = 6 << 20;
+    FakeQmpPeer p =
+        closer.track(
+            FakeQmpPeer.unix(
+                dir,
+                c -> {
+                  c.greet();
+                  c.negotiate();
+                  List<JsonNode> first = new ArrayList<>();
+                  for (int i = 0; i < 8; i++) {
+                    first.add(c.read());
+                  }
+                  Thread.sleep(300); // the large command is held by now
+                  c.reply(first.get(0), "{}"); // admits it: the reading thread writes it
+                  for (int i = 0; i < flood; i++) {
+                    c.event("FLOOD", "{\"n\": " + i + "}"); // not reading meanwhile
+                  }
+                  for (int i = 1; i < 8; i++) {
+                    c.reply(first.get(i), "{}");
+                  }
+                  JsonNode big = c.read();
+                  c.reply(
+                      big,
+                      "{\"size\": " + big.path("arguments").path("data").asText().length() + "}");
+                  c.stall();
+                }));
+    QmpClient client = closer.track(QmpClient.newBuilder().address(p.address()).connect());
+    EventSubscription events = client.subscribe(e -> {}, "FLOOD");
+    List<CompletableFuture<JsonNode>> small = new ArrayList<>();
+    for (int i = 0; i < 8; i++) {
+      small.add(client.executeAsync("query-status"));
+    }
+    CompletableFuture<JsonNode> large =
+        client.executeAsync(QmpCommand.of("echo", Map.of("data", "x".repeat(size))));
+    for (CompletableFuture<JsonNode> f : small) {
+      f.get(30, TimeUnit.SECONDS);
+    }
+    assertEquals(size, large.get(30, TimeUnit.SECONDS).get("size").asInt());
+    events.close();
   }
 
   @Test

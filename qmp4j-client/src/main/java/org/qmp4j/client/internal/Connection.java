@@ -234,6 +234,7 @@ final class Connection implements QmpReader.Handler, Runnable, ReplySource {
   private final AtomicInteger inboxCount = new AtomicInteger();
   private volatile long releasedAt = System.nanoTime() - GRACE_NANOS;
   private volatile Thread callerLeader;
+  private boolean handling; // the lead holder is handling a read; only the lead holder touches it
   private final AtomicInteger waitingCallers = new AtomicInteger();
   private volatile boolean readerDozing; // parked for longer than POLL_MIN_NANOS
   private volatile boolean takeOver; // a caller let go and wants the reader thread to read
@@ -477,27 +478,7 @@ final class Connection implements QmpReader.Handler, Runnable, ReplySource {
       if (readSelector != null && readSelector.select(IGNORE_KEY, timeoutMillis) == 0) {
         return;
       }
-      ByteBuffer buf = readBuffer;
-      buf.clear();
-      int n = transport.read(buf);
-      if (n < 0) {
-        awaitInboxDrained();
-        fail(
-            Exceptions.lost(
-                addressText,
-                "connection to " + addressText + " closed by the peer" + inFlightNote(),
-                null));
-        return;
-      }
-      if (canPassFds) {
-        closeReceivedDescriptors();
-      }
-      if (n == 0) {
-        return;
-      }
-      lastReceive = System.nanoTime();
-      buf.flip();
-      reader.feed(buf, this);
+      readAndHandle();
       flushAdmitted();
     } catch (ClosedChannelException | ClosedSelectorException e) {
       fail(Exceptions.lost(addressText, "connection to " + addressText + " closed", e));
@@ -508,6 +489,50 @@ final class Connection implements QmpReader.Handler, Runnable, ReplySource {
               "reading from " + addressText + " failed: " + e.getMessage() + inFlightNote(),
               e));
     }
+  }
+
+  /**
+   * Reads what is there and handles it. The lead holder (or the reader thread without a selector).
+   */
+  private void readAndHandle() throws IOException {
+    ByteBuffer buf = readBuffer;
+    buf.clear();
+    int n = transport.read(buf);
+    if (n < 0) {
+      awaitInboxDrained();
+      fail(
+          Exceptions.lost(
+              addressText,
+              "connection to " + addressText + " closed by the peer" + inFlightNote(),
+              null));
+      return;
+    }
+    if (canPassFds) {
+      closeReceivedDescriptors();
+    }
+    if (n == 0) {
+      return;
+    }
+    lastReceive = System.nanoTime();
+    buf.flip();
+    handling = true;
+    try {
+      reader.feed(buf, this);
+    } finally {
+      handling = false;
+    }
+  }
+
+  /**
+   * Whether this thread holds the read lead and is not inside handling a read (whose buffer is
+   * still in use): it may then read while it waits to write.
+   */
+  private boolean mayReadWhileWriting() {
+    if (readSelector == null || handling) {
+      return false;
+    }
+    Thread me = Thread.currentThread();
+    return me == callerLeader || (me == thread && lead.get() == READER);
   }
 
   /**
@@ -750,8 +775,14 @@ final class Connection implements QmpReader.Handler, Runnable, ReplySource {
     }
   }
 
-  /** Writes what is queued unless another thread is doing so (it will write ours too). */
+  /**
+   * Writes what is queued unless another thread is doing so (it will write ours too), or this one
+   * is (a message handled while it waits to write: the loop it is in writes what was queued).
+   */
   private void flush() {
+    if (writeLock.isHeldByCurrentThread()) {
+      return;
+    }
     while (!queue.isEmpty() && writeLock.tryLock()) {
       try {
         writeQueued();
@@ -858,6 +889,15 @@ final class Connection implements QmpReader.Handler, Runnable, ReplySource {
         throw e;
       }
       writeSelector = ws;
+    }
+    if (mayReadWhileWriting()) {
+      // The reading thread writes (commands admitted by replies): it keeps reading meanwhile, or
+      // a peer that stops reading while its own output is blocked would wait for us forever.
+      ws.select(IGNORE_KEY, 1);
+      if (readSelector.selectNow(IGNORE_KEY) > 0) {
+        readAndHandle();
+      }
+      return;
     }
     ws.select(IGNORE_KEY, 100);
   }
