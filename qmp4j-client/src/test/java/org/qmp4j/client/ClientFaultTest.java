@@ -20,7 +20,6 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
@@ -47,12 +46,6 @@ class ClientFaultTest {
 
   private QmpClient.Builder client(FakeQmpPeer p) {
     return QmpClient.newBuilder().address(p.address()).connectTimeout(Duration.ofSeconds(5));
-  }
-
-  private static Throwable failure(CompletableFuture<?> f) throws Exception {
-    ExecutionException e =
-        assertThrows(ExecutionException.class, () -> f.get(10, TimeUnit.SECONDS));
-    return e.getCause();
   }
 
   // ------------------------------------------------------------------ stalls
@@ -115,12 +108,12 @@ class ClientFaultTest {
     }
     // The commands have no timeout and the peer never answers: only the heartbeat (a probe every
     // 100 ms, 200 ms to answer) can end them, and it fails them all together.
-    Throwable first = failure(pending.get(0));
+    Throwable first = FakeQmpPeer.failure(pending.get(0));
     long firstFailedAt = System.nanoTime();
     assertInstanceOf(QmpConnectionLostException.class, first);
     assertTrue(first.getMessage().contains("heartbeat"), first.getMessage());
     for (CompletableFuture<JsonNode> f : pending) {
-      Throwable t = failure(f);
+      Throwable t = FakeQmpPeer.failure(f);
       assertInstanceOf(QmpConnectionLostException.class, t);
       assertTrue(t.getMessage().contains("heartbeat"), t.getMessage());
     }
@@ -143,7 +136,7 @@ class ClientFaultTest {
               c.stall();
             });
     QmpClient c = closer.track(client(p).connect());
-    Throwable t = failure(c.executeAsync("query-status"));
+    Throwable t = FakeQmpPeer.failure(c.executeAsync("query-status"));
     assertInstanceOf(QmpProtocolException.class, t);
     assertTrue(t.getMessage().contains("broke the QMP protocol"), t.getMessage());
     assertEquals(ConnectionState.CLOSED, c.state());
@@ -214,7 +207,7 @@ class ClientFaultTest {
             });
     QmpClient c = closer.track(client(p).connect());
     CompletableFuture<JsonNode> second = c.executeAsync("query-name");
-    Throwable t = failure(c.executeAsync("query-status"));
+    Throwable t = FakeQmpPeer.failure(c.executeAsync("query-status"));
     assertInstanceOf(QmpConnectionLostException.class, t);
     // The peer closes with our second request unread: depending on timing the kernel reports an
     // orderly end of stream or a reset, or the second request's write meets the closed socket
@@ -224,7 +217,7 @@ class ClientFaultTest {
             || t.getMessage().contains("reset")
             || t.getMessage().contains("Broken pipe"),
         t.getMessage());
-    assertInstanceOf(QmpConnectionLostException.class, failure(second));
+    assertInstanceOf(QmpConnectionLostException.class, FakeQmpPeer.failure(second));
   }
 
   // ------------------------------------------------------------------ events
@@ -490,7 +483,7 @@ class ClientFaultTest {
         c.executeAsync(QmpCommand.of("third").withTimeout(Duration.ofMillis(200)));
     assertEquals("second", second.get(10, TimeUnit.SECONDS).get("who").asText());
     assertEquals("first", first.get(10, TimeUnit.SECONDS).get("who").asText());
-    assertInstanceOf(QmpTimeoutException.class, failure(third));
+    assertInstanceOf(QmpTimeoutException.class, FakeQmpPeer.failure(third));
     thirdTimedOut.countDown();
     // the late reply to "third" is read just before this one, and must not be taken for it
     assertEquals("fourth", c.execute("fourth").get("who").asText());
@@ -533,12 +526,13 @@ class ClientFaultTest {
     assertFalse(c.oobEnabled());
     assertTrue(c.greeting().orElseThrow().hasCapability("oob"));
     // an OOB command fails as documented, without being sent
-    Throwable t = failure(c.executeAsync(QmpCommand.of("ping-oob").withOob(true)));
+    Throwable t = FakeQmpPeer.failure(c.executeAsync(QmpCommand.of("ping-oob").withOob(true)));
     assertInstanceOf(IllegalStateException.class, t);
     assertTrue(t.getMessage().contains("out-of-band execution is not enabled"), t.getMessage());
     assertThrows(IllegalStateException.class, () -> c.executeOob("ping-oob", null));
     assertInstanceOf(
-        IllegalStateException.class, failure(c.executeRawAsync("{\"exec-oob\": \"ping-oob\"}")));
+        IllegalStateException.class,
+        FakeQmpPeer.failure(c.executeRawAsync("{\"exec-oob\": \"ping-oob\"}")));
     assertEquals(ConnectionState.CONNECTED, c.state());
     c.execute("in-band");
     List<String> sent = new ArrayList<>();
@@ -583,7 +577,7 @@ class ClientFaultTest {
                 .build());
     EventStream events = c.events().stream();
     c.connect();
-    Throwable t = failure(c.executeAsync("device_add", Map.of("driver", "e1000")));
+    Throwable t = FakeQmpPeer.failure(c.executeAsync("device_add", Map.of("driver", "e1000")));
     assertInstanceOf(QmpConnectionLostException.class, t);
     QmpEvent gap = events.poll(Duration.ofSeconds(10)).orElseThrow();
     assertEquals(EventSubscription.GAP_EVENT, gap.name());
@@ -615,8 +609,8 @@ class ClientFaultTest {
     EventStream events = c.events().stream();
     c.connect();
     p.close(); // nothing to reconnect to
-    assertInstanceOf(QmpConnectionLostException.class, failure(c.executeAsync("x")));
-    Throwable end = failure(events.closeFuture());
+    assertInstanceOf(QmpConnectionLostException.class, FakeQmpPeer.failure(c.executeAsync("x")));
+    Throwable end = FakeQmpPeer.failure(events.closeFuture());
     assertInstanceOf(QmpConnectionLostException.class, end);
     assertTrue(end.getMessage().contains("gave up"), end.getMessage());
     assertEquals(ConnectionState.CLOSED, c.state());
@@ -652,7 +646,7 @@ class ClientFaultTest {
     assertTrue(reader.getName().startsWith("qmp4j-client-"), reader.getName());
     CompletableFuture<JsonNode> f = c.executeAsync("query-status");
     c.close();
-    assertInstanceOf(QmpConnectionLostException.class, failure(f));
+    assertInstanceOf(QmpConnectionLostException.class, FakeQmpPeer.failure(f));
     reader.join(5000);
     assertFalse(reader.isAlive(), reader.getName() + " still runs after close()");
     assertNull(p.failure.get());

@@ -19,7 +19,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -42,12 +41,6 @@ class ClientOptionsTest {
     FakeQmpPeer p = FakeQmpPeer.unix(dir, script);
     closer.track(p);
     return p;
-  }
-
-  private static Throwable failure(CompletableFuture<?> f) {
-    ExecutionException e =
-        assertThrows(ExecutionException.class, () -> f.get(10, TimeUnit.SECONDS));
-    return e.getCause();
   }
 
   private static void handshakeThenAnswerAll(FakeQmpPeer.Conn c) throws IOException {
@@ -270,14 +263,15 @@ class ClientOptionsTest {
                 .commandTimeout("device_del", Duration.ofMillis(200))
                 .connect());
     long t0 = System.nanoTime();
-    Throwable t = failure(c.executeAsync("device_del", java.util.Map.of("id", "x")));
+    Throwable t = FakeQmpPeer.failure(c.executeAsync("device_del", java.util.Map.of("id", "x")));
     assertInstanceOf(QmpTimeoutException.class, t);
     assertEquals(Duration.ofMillis(200), ((QmpTimeoutException) t).timeout());
     assertTrue(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0) < 5000);
     Throwable own =
-        failure(c.executeAsync(QmpCommand.of("device_del").withTimeout(Duration.ofMillis(100))));
+        FakeQmpPeer.failure(
+            c.executeAsync(QmpCommand.of("device_del").withTimeout(Duration.ofMillis(100))));
     assertEquals(Duration.ofMillis(100), ((QmpTimeoutException) own).timeout());
-    Throwable raw = failure(c.executeRawAsync("{\"execute\": \"device_del\"}"));
+    Throwable raw = FakeQmpPeer.failure(c.executeRawAsync("{\"execute\": \"device_del\"}"));
     assertEquals(Duration.ofMillis(200), ((QmpTimeoutException) raw).timeout());
     CompletableFuture<JsonNode> other = c.executeAsync("query-status");
     Thread.sleep(300);

@@ -1,5 +1,7 @@
 package org.qmp4j.client;
 
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -16,7 +18,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.qmp4j.protocol.QmpProtocolException;
@@ -84,6 +89,27 @@ final class FakeQmpPeer implements AutoCloseable {
             "fake-peer-acceptor");
     acceptor.setDaemon(true);
     acceptor.start();
+  }
+
+  /**
+   * A peer on a fresh unix socket in {@code dir} that greets (offering OOB), accepts {@code
+   * qmp_capabilities}, then runs {@code afterHandshake}.
+   */
+  static FakeQmpPeer negotiated(Path dir, Script afterHandshake) {
+    return unix(
+        dir,
+        c -> {
+          c.greet();
+          c.negotiate();
+          afterHandshake.run(c);
+        });
+  }
+
+  /** How {@code f} failed: its cause, within 10 s; fails the test if it completes normally. */
+  static Throwable failure(CompletableFuture<?> f) {
+    ExecutionException e =
+        assertThrows(ExecutionException.class, () -> f.get(10, TimeUnit.SECONDS));
+    return e.getCause();
   }
 
   /** A peer on a fresh unix socket in {@code dir}. */

@@ -2,6 +2,7 @@ package org.qmp4j.client;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -55,11 +56,9 @@ class InBandWindowTest {
     CompletableFuture<List<String>> order = new CompletableFuture<>();
     FakeQmpPeer p =
         closer.track(
-            FakeQmpPeer.unix(
+            FakeQmpPeer.negotiated(
                 dir,
                 c -> {
-                  c.greet();
-                  c.negotiate();
                   List<JsonNode> first = new ArrayList<>();
                   for (int i = 0; i <= window; i++) {
                     first.add(c.read());
@@ -102,11 +101,9 @@ class InBandWindowTest {
     CompletableFuture<List<String>> read = new CompletableFuture<>();
     FakeQmpPeer p =
         closer.track(
-            FakeQmpPeer.unix(
+            FakeQmpPeer.negotiated(
                 dir,
                 c -> {
-                  c.greet();
-                  c.negotiate();
                   List<JsonNode> all = new ArrayList<>();
                   for (int i = 0; i < inBand; i++) {
                     all.add(c.read()); // all arrive before any is answered
@@ -135,11 +132,9 @@ class InBandWindowTest {
     List<String> events = new CopyOnWriteArrayList<>();
     FakeQmpPeer p =
         closer.track(
-            FakeQmpPeer.unix(
+            FakeQmpPeer.negotiated(
                 dir,
                 c -> {
-                  c.greet();
-                  c.negotiate();
                   for (int i = 0; i < 3; i++) {
                     JsonNode r = c.read();
                     events.add("read " + r.path("arguments").path("fdname").asText());
@@ -183,11 +178,9 @@ class InBandWindowTest {
     CompletableFuture<Void> release = new CompletableFuture<>();
     FakeQmpPeer p =
         closer.track(
-            FakeQmpPeer.unix(
+            FakeQmpPeer.negotiated(
                 dir,
                 c -> {
-                  c.greet();
-                  c.negotiate();
                   List<JsonNode> first = new ArrayList<>();
                   for (int i = 0; i < 8; i++) {
                     JsonNode r = c.read();
@@ -211,7 +204,9 @@ class InBandWindowTest {
     CompletableFuture<JsonNode> held =
         client.executeAsync(QmpCommand.of("stop").withTimeout(Duration.ofMillis(200)));
     CompletableFuture<JsonNode> after = client.executeAsync("query-name");
-    Throwable t = assertThrowsCause(held, QmpTimeoutException.class); // while eight were unanswered
+    Throwable t =
+        assertInstanceOf(
+            QmpTimeoutException.class, FakeQmpPeer.failure(held)); // while eight were unanswered
     assertTrue(t.getMessage().contains("stop"), t.getMessage());
     release.complete(null);
     for (CompletableFuture<JsonNode> f : first) {
@@ -239,11 +234,9 @@ class InBandWindowTest {
     int size = 6 << 20;
     FakeQmpPeer p =
         closer.track(
-            FakeQmpPeer.unix(
+            FakeQmpPeer.negotiated(
                 dir,
                 c -> {
-                  c.greet();
-                  c.negotiate();
                   List<JsonNode> first = new ArrayList<>();
                   for (int i = 0; i < 8; i++) {
                     first.add(c.read());
@@ -286,19 +279,8 @@ class InBandWindowTest {
       CompletableFuture<JsonNode> f =
           client.executeAsync(
               QmpCommand.of("getfd", Map.of("fdname", "x")).withOob(true).withFds(out.getFD()));
-      Throwable t = assertThrowsCause(f, IllegalArgumentException.class);
+      Throwable t = assertInstanceOf(IllegalArgumentException.class, FakeQmpPeer.failure(f));
       assertTrue(t.getMessage().contains("cannot carry file descriptors"), t.getMessage());
     }
-  }
-
-  private static Throwable assertThrowsCause(CompletableFuture<?> f, Class<?> type)
-      throws Exception {
-    try {
-      f.get(10, TimeUnit.SECONDS);
-    } catch (java.util.concurrent.ExecutionException e) {
-      assertTrue(type.isInstance(e.getCause()), String.valueOf(e.getCause()));
-      return e.getCause();
-    }
-    throw new AssertionError("completed normally");
   }
 }

@@ -25,7 +25,6 @@ import java.util.NoSuchElementException;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -46,12 +45,6 @@ class PublicApiTest {
   @TempDir Path dir;
   @RegisterExtension final Closer closer = new Closer();
 
-  private static Throwable failureOf(CompletableFuture<?> f) throws Exception {
-    ExecutionException e =
-        assertThrows(ExecutionException.class, () -> f.get(10, TimeUnit.SECONDS));
-    return e.getCause();
-  }
-
   // ------------------------------------------------------------------ item 1: timeouts
 
   @Test
@@ -59,11 +52,9 @@ class PublicApiTest {
     CompletableFuture<JsonNode> seen = new CompletableFuture<>();
     FakeQmpPeer p =
         closer.track(
-            FakeQmpPeer.unix(
+            FakeQmpPeer.negotiated(
                 dir,
                 c -> {
-                  c.greet();
-                  c.negotiate();
                   seen.complete(c.read()); // and never answer
                   c.stall();
                 }));
@@ -122,7 +113,7 @@ class PublicApiTest {
     }
     assertEquals(8, read.get(10, TimeUnit.SECONDS).size());
     for (int i = 0; i < futures.size(); i++) {
-      Throwable t = failureOf(futures.get(i));
+      Throwable t = FakeQmpPeer.failure(futures.get(i));
       QmpConnectionLostException lost = assertInstanceOf(QmpConnectionLostException.class, t);
       assertInstanceOf(QmpConnectionException.class, lost); // the family a connect() throws too
       // the first eight were written; the other three were held back by the in-band window
@@ -131,7 +122,8 @@ class PublicApiTest {
     // submitted after the loss: never sent
     QmpConnectionLostException after =
         assertInstanceOf(
-            QmpConnectionLostException.class, failureOf(client.executeAsync("query-status")));
+            QmpConnectionLostException.class,
+            FakeQmpPeer.failure(client.executeAsync("query-status")));
     assertFalse(after.commandSent());
   }
 
@@ -140,11 +132,9 @@ class PublicApiTest {
     CompletableFuture<JsonNode> read = new CompletableFuture<>();
     FakeQmpPeer p =
         closer.track(
-            FakeQmpPeer.unix(
+            FakeQmpPeer.negotiated(
                 dir,
                 c -> {
-                  c.greet();
-                  c.negotiate();
                   read.complete(c.read());
                   c.stall();
                 }));
@@ -153,7 +143,7 @@ class PublicApiTest {
     read.get(10, TimeUnit.SECONDS);
     client.close();
     QmpConnectionLostException e =
-        assertInstanceOf(QmpConnectionLostException.class, failureOf(written));
+        assertInstanceOf(QmpConnectionLostException.class, FakeQmpPeer.failure(written));
     assertTrue(e.commandSent());
     assertTrue(e.getMessage().contains("was closed"), e.getMessage());
   }
@@ -162,11 +152,9 @@ class PublicApiTest {
   void aRetriedQueryFailedWhenTheClientGivesUpSaysItWasWritten() throws Exception {
     CompletableFuture<JsonNode> read = new CompletableFuture<>();
     FakeQmpPeer p =
-        FakeQmpPeer.unix(
+        FakeQmpPeer.negotiated(
             dir,
             c -> {
-              c.greet();
-              c.negotiate();
               read.complete(c.read());
               c.stall();
             });
@@ -183,7 +171,7 @@ class PublicApiTest {
     assertEquals("query-status", read.get(10, TimeUnit.SECONDS).get("execute").asText());
     p.close(); // the peer goes away for good: the query is parked, then the client gives up
     QmpConnectionLostException e =
-        assertInstanceOf(QmpConnectionLostException.class, failureOf(query));
+        assertInstanceOf(QmpConnectionLostException.class, FakeQmpPeer.failure(query));
     assertTrue(e.getMessage().contains("gave up reconnecting"), e.getMessage());
     assertTrue(e.commandSent(), "it was written to the first connection");
   }
@@ -249,11 +237,9 @@ class PublicApiTest {
   void anEmptyPollIsATimeoutUntilTheStreamHasEndedAndIsDrained() throws Exception {
     FakeQmpPeer p =
         closer.track(
-            FakeQmpPeer.unix(
+            FakeQmpPeer.negotiated(
                 dir,
                 c -> {
-                  c.greet();
-                  c.negotiate();
                   while (true) {
                     JsonNode req = c.read();
                     c.event("RTC_CHANGE", "{\"offset\": 1}");
@@ -284,11 +270,9 @@ class PublicApiTest {
     CompletableFuture<Void> hangUp = new CompletableFuture<>();
     FakeQmpPeer p =
         closer.track(
-            FakeQmpPeer.unix(
+            FakeQmpPeer.negotiated(
                 dir,
                 c -> {
-                  c.greet();
-                  c.negotiate();
                   hangUp.get(10, TimeUnit.SECONDS);
                   c.close();
                 }));
@@ -337,11 +321,9 @@ class PublicApiTest {
     LinkedBlockingQueue<JsonNode> requests = new LinkedBlockingQueue<>();
     FakeQmpPeer p =
         closer.track(
-            FakeQmpPeer.unix(
+            FakeQmpPeer.negotiated(
                 dir,
                 c -> {
-                  c.greet();
-                  c.negotiate();
                   while (true) {
                     JsonNode req = c.read();
                     requests.add(req);
