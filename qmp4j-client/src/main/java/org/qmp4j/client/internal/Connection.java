@@ -191,6 +191,12 @@ final class Connection implements QmpReader.Handler, Runnable, ReplySource {
   /** Set by the client once negotiated: out-of-band execution enabled. */
   volatile boolean oob;
 
+  /**
+   * Its reader thread ended before the client installed it (it failed right after negotiating);
+   * guarded by the client's lifecycle lock.
+   */
+  boolean endedBeforeInstalled;
+
   /** Why the connection failed; set once by {@link #fail}, null while it works. */
   volatile QmpCommunicationException failure;
 

@@ -199,6 +199,7 @@ public final class DefaultQmpClient implements QmpClient {
       setState(ConnectionState.CONNECTING);
     }
     Connection c;
+    boolean endedEarly;
     try {
       c = open(config.connectTimeout(), true);
     } catch (RuntimeException e) {
@@ -217,6 +218,10 @@ public final class DefaultQmpClient implements QmpClient {
       }
       conn = c;
       setState(ConnectionState.CONNECTED);
+      endedEarly = c.endedBeforeInstalled;
+    }
+    if (endedEarly) {
+      handleEndLater(c);
     }
     c.startHeartbeat();
     return this;
@@ -487,7 +492,13 @@ public final class DefaultQmpClient implements QmpClient {
     QmpCommunicationException cause = c.failure;
     boolean reconnect;
     synchronized (lifecycle) {
-      if (c != conn || closed) {
+      if (c != conn) {
+        // It failed before the client installed it (right after negotiating): the client handles
+        // its end once it is installed (handleEndLater).
+        c.endedBeforeInstalled = true;
+        return;
+      }
+      if (closed) {
         return;
       }
       reconnect = config.reconnect().enabled() && config.connection() == null;
@@ -507,6 +518,16 @@ public final class DefaultQmpClient implements QmpClient {
     }
     Thread.currentThread().setName("qmp4j-client-" + threadName(name) + "-reconnect");
     reconnectLoop(cause);
+  }
+
+  /**
+   * {@code c} ended before it was installed, so its reader thread handed its end to the client:
+   * handle it (reconnect, or close) on a thread of its own, as that reader thread would have.
+   */
+  private void handleEndLater(Connection c) {
+    Thread t = new Thread(() -> connectionEnded(c), "qmp4j-client-" + threadName(name) + "-ended");
+    t.setDaemon(true);
+    t.start();
   }
 
   private void reconnectLoop(QmpCommunicationException cause) {
@@ -563,6 +584,7 @@ public final class DefaultQmpClient implements QmpClient {
       if (resync != null) {
         data.set("resync", resync);
       }
+      boolean endedEarly;
       synchronized (lifecycle) {
         if (closed) {
           nc.fail(Exceptions.lost(addressText, "client " + name + " was closed", null));
@@ -571,6 +593,10 @@ public final class DefaultQmpClient implements QmpClient {
         conn = nc;
         setState(ConnectionState.CONNECTED);
         reconnectThread = null;
+        endedEarly = nc.endedBeforeInstalled;
+      }
+      if (endedEarly) {
+        handleEndLater(nc);
       }
       releaseHeld(data);
       resendParked(nc); // parked while the resync ran (a late failure on the old connection)
